@@ -13,7 +13,7 @@ export class BsmkitError extends Error {
     this.name = 'BsmkitError';
     (this as unknown as Record<symbol, boolean>)[kBrand] = true;
   }
-  static [Symbol.hasInstance](x: unknown): boolean {
+  static override [Symbol.hasInstance](x: unknown): boolean {
     return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[kBrand] === true;
   }
 }
