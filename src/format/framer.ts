@@ -1,0 +1,236 @@
+/**
+ * Splits a byte stream (trail file, pipe reads, spool segment) into records, across chunk boundaries.
+ *
+ * Frames on the header's size field and checks the trailer (bsm-format.md §2.4). When they disagree it decides,
+ * in order: the declared size is right if a plausible record follows it (bad trailer, XNU header32_ex size bug);
+ * otherwise the trailer found by walking the tokens is right (damaged size field); otherwise the declared size is
+ * kept. Unframeable bytes are skipped by scanning for the next plausible record, and reported.
+ * Nothing here throws on bad input: problems go to the sink as Diagnostics.
+ */
+import { decodeToken } from './decode-token.js';
+import { trailerMatches } from './decode-record.js';
+import { isHeaderId, MAX_USER_RECORD, TRAILER_MAGIC } from './token-ids.js';
+import type { Diagnostic } from './types.js';
+
+/** Smallest possible record: header32 (18) + trailer (7). */
+export const MIN_RECORD_SIZE = 25;
+
+export interface FramerSink {
+  /**
+   * A framed record or standalone file token. `bytes` is a view that stays valid (the framer never reuses memory).
+   * A record whose header size was wrong is delivered with its real extent; decodeRecord reports the mismatch.
+   */
+  record(bytes: Buffer, offset: number, kind: 'record' | 'file-token'): void;
+  /** Damage between records: skipped junk, an impossible size, a truncated final record. */
+  diagnostic(d: Diagnostic): void;
+}
+
+export interface FramerOptions {
+  /** Largest record accepted (default 1 MiB, AQ_MAXBUFSZ). */
+  maxRecordSize?: number;
+  /** Absolute offset of the first byte pushed (when resuming mid-file). */
+  startOffset?: number;
+}
+
+type Step = { end: number; kind: 'record' | 'file-token' } | 'need' | 'bad' | 'truncated';
+
+export class Framer {
+  private readonly sink: FramerSink;
+  private readonly max: number;
+  /** Bytes not yet framed: `held` chunks concatenated lazily once `want` bytes are there. */
+  private held: Buffer[] = [];
+  private heldLen = 0;
+  private want = 0;
+  /** Absolute offset of held[0][0]. */
+  private base: number;
+  /** Junk run being skipped, reported once it ends. */
+  private junkStart = -1;
+
+  constructor(sink: FramerSink, opts: FramerOptions = {}) {
+    this.sink = sink;
+    this.max = opts.maxRecordSize ?? MAX_USER_RECORD;
+    this.base = opts.startOffset ?? 0;
+  }
+
+  /** Absolute offset of the first byte not yet delivered as a record or reported as junk. */
+  get position(): number {
+    return this.junkStart >= 0 ? this.junkStart : this.base;
+  }
+
+  /** Bytes held back waiting for the rest of a record. */
+  get pending(): number {
+    return this.heldLen;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.held.push(chunk);
+    this.heldLen += chunk.length;
+    if (this.heldLen < this.want) return;
+    this.run(false);
+  }
+
+  /** The input is finished: whatever is held is a truncated record or junk. */
+  end(): void {
+    this.run(true);
+    this.endJunk(this.base);
+  }
+
+  /** Frames everything framable in the held bytes; with `final`, nothing is held back. */
+  private run(final: boolean): void {
+    let b = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldLen);
+    let p = 0;
+    for (;;) {
+      if (p >= b.length) break;
+      const s = this.step(b, p, final);
+      if (s === 'need') break;
+      if (s === 'truncated') {
+        this.endJunk(this.base + p);
+        const size = b.length - p >= 5 ? b.readUInt32BE(p + 1) : 0;
+        const what = b[p] === 0x11 ? 'file token' : 'record';
+        const of = size ? ` of ${b[p] === 0x11 ? '' : size + ' '}bytes` : '';
+        this.sink.diagnostic({
+          code: 'BSM_E_TRUNCATED', offset: this.base + p, skipped: b.length - p, severity: 'error',
+          message: `incomplete ${what} at offset ${this.base + p} (${b.length - p} bytes present${b[p] === 0x11 ? '' : of.replace(' of', ', expected')})`,
+        });
+        p = b.length;
+        break;
+      }
+      if (s === 'bad') {
+        if (this.junkStart < 0) this.junkStart = this.base + p;
+        const q = this.resync(b, p + 1, final);
+        p = q;
+        continue;
+      }
+      this.endJunk(this.base + p);
+      this.sink.record(b.subarray(p, s.end), this.base + p, s.kind);
+      p = s.end;
+    }
+    this.base += p;
+    b = b.subarray(p);
+    this.held = b.length > 0 ? [b] : [];
+    this.heldLen = b.length;
+    this.want = b.length > 0 ? this.wantFor(b) : 0;
+  }
+
+  /** How many bytes the held record needs before framing can progress (avoids re-concatenating per chunk). */
+  private wantFor(b: Buffer): number {
+    if (b.length >= 5 && isHeaderId(b[0])) {
+      const size = b.readUInt32BE(1);
+      if (size >= MIN_RECORD_SIZE && size <= this.max) return size + 1; // + 1: peek at what follows a bad trailer
+    }
+    return b.length + 1;
+  }
+
+  private endJunk(at: number): void {
+    if (this.junkStart < 0) return;
+    const n = at - this.junkStart;
+    if (n > 0) {
+      this.sink.diagnostic({
+        code: 'BSM_E_JUNK', offset: this.junkStart, skipped: n, severity: 'error',
+        message: `skipped ${n} byte${n === 1 ? '' : 's'} that do not start a record`,
+      });
+    }
+    this.junkStart = -1;
+  }
+
+  /** Frames the record at p, or says it needs more data, or that p does not start a record. */
+  private step(b: Buffer, p: number, final: boolean): Step {
+    const id = b[p];
+    const n = b.length - p;
+    if (id === 0x11) {
+      if (n < 11) return final ? this.truncatedOrBad(b, p) : 'need';
+      const end = p + 11 + b.readUInt16BE(p + 9);
+      if (end > b.length) return final ? this.truncatedOrBad(b, p) : 'need';
+      return { end, kind: 'file-token' };
+    }
+    if (!isHeaderId(id)) return 'bad';
+    if (n < 5) return final ? this.truncatedOrBad(b, p) : 'need';
+    const size = b.readUInt32BE(p + 1);
+    if (size < MIN_RECORD_SIZE || size > this.max) {
+      const w = this.walkToTrailer(b, p, final);
+      if (w === 'need') return 'need';
+      if (w > 0) return { end: w, kind: 'record' };
+      this.sink.diagnostic({
+        code: 'BSM_E_BAD_SIZE', offset: this.base + p + 1, severity: 'error',
+        message: `record size ${size} at offset ${this.base + p} is outside ${MIN_RECORD_SIZE}..${this.max}`,
+      });
+      return 'bad';
+    }
+    const end = p + size;
+    if (end > b.length) {
+      if (!final) return 'need';
+      const w = this.walkToTrailer(b, p, final);
+      if (typeof w === 'number' && w > 0) return { end: w, kind: 'record' };
+      return this.truncatedOrBad(b, p);
+    }
+    if (trailerMatches(b, end - 7, size)) return { end, kind: 'record' };
+    // The declared size and the trailer disagree.
+    if (end === b.length) {
+      if (!final) return 'need';
+    } else if (this.plausibleAt(b, end)) {
+      return { end, kind: 'record' };
+    }
+    const w = this.walkToTrailer(b, p, final);
+    if (w === 'need') return 'need';
+    if (w > 0 && w !== end) return { end: w, kind: 'record' };
+    // Nothing confirms this record: if a plausible record starts inside it, these bytes are junk.
+    const q = this.resync(b, p + 1, true);
+    if (q < end) return 'bad';
+    return { end, kind: 'record' };
+  }
+
+  /** At the end of input: a record start with nothing plausible after it is a truncated record, else junk. */
+  private truncatedOrBad(b: Buffer, p: number): Step {
+    return this.resync(b, p + 1, true) >= b.length ? 'truncated' : 'bad';
+  }
+
+  /** A strong check used after damage: a header whose trailer validates (or a file token followed by one). */
+  private plausibleAt(b: Buffer, q: number): boolean {
+    if (q + 5 > b.length) return false;
+    const id = b[q];
+    if (!isHeaderId(id)) return false;
+    const size = b.readUInt32BE(q + 1);
+    if (size < MIN_RECORD_SIZE || size > this.max || q + size > b.length) return false;
+    return trailerMatches(b, q + size - 7, size);
+  }
+
+  /**
+   * Walks the tokens of the record at p to its trailer; returns the offset just past the trailer, -1 when the
+   * walk fails, or 'need' when more bytes could finish it.
+   */
+  private walkToTrailer(b: Buffer, p: number, final: boolean): number | 'need' {
+    const limit = Math.min(b.length, p + this.max);
+    const out = limit === b.length && !final && b.length - p < this.max ? 'need' : -1;
+    const h = decodeToken(b, p, limit);
+    if (typeof h === 'string') return out;
+    let pos = p + h.length;
+    while (pos < limit) {
+      if (b[pos] === 0x13) {
+        if (pos + 7 > limit) return out;
+        return b.readUInt16BE(pos + 1) === TRAILER_MAGIC ? pos + 7 : -1;
+      }
+      if (isHeaderId(b[pos])) return -1; // ran into the next record: no trailer of our own
+      const t = decodeToken(b, pos, limit);
+      if (typeof t === 'string') return out;
+      pos += t.length;
+    }
+    return out;
+  }
+
+  /** Scans from q for the next plausible record; returns its offset (or where more data is needed). */
+  private resync(b: Buffer, q: number, final: boolean): number {
+    for (; q < b.length; q++) {
+      if (!isHeaderId(b[q])) continue;
+      if (q + 5 > b.length) return final ? b.length : q;
+      const size = b.readUInt32BE(q + 1);
+      if (size < MIN_RECORD_SIZE || size > this.max) continue;
+      if (q + size > b.length) {
+        if (final) continue;
+        return q; // cannot tell yet: wait for the rest
+      }
+      if (trailerMatches(b, q + size - 7, size)) return q;
+    }
+    return b.length;
+  }
+}
