@@ -1,0 +1,225 @@
+/**
+ * An audit pipe of the kernel model (testing/kernel-model), behind the same synchronous AuditPipeDevice interface
+ * as the real /dev/auditpipe. Each open() makes a FIFO pair and a request/response channel to the model process;
+ * every call is one request and one response (protocol.ts), so the model alone holds the pipe's queue.
+ * The calls block: use them from a dedicated worker thread (or where the wait is known to be bounded).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants as C, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { ENDPOINT, errnoName, OP, REQUEST_HEADER, RESPONSE_HEADER } from '../../testing/kernel-model/protocol.js';
+import { DeviceError, IOC_IN, IOC_OUT, ioctlArgSize, ioctlName, type AuditPipeDevice } from './device.js';
+
+export interface SimulatedOpenOptions {
+  /** How long to wait for the model to accept the open (default 10 s); then ENXIO. */
+  timeoutMs?: number;
+}
+
+let counter = 0;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export class SimulatedPipeDevice implements AuditPipeDevice {
+  private reqFd: number;
+  private respFd: number;
+  private closed = false;
+  private readonly reqBuf = Buffer.alloc(REQUEST_HEADER + 8);
+  private readonly respHdr = Buffer.alloc(RESPONSE_HEADER);
+  /** The FIFO pair's name (also what the model's ground truth calls this pipe's endpoint). */
+  readonly name: string;
+
+  private constructor(name: string, reqFd: number, respFd: number) {
+    this.name = name;
+    this.reqFd = reqFd;
+    this.respFd = respFd;
+  }
+
+  /**
+   * Opens a new independent pipe of the model serving `endpoint` (the directory `bsmkit simulate` prints):
+   * TRAIL mode, qlimit 128, empty queue, counters as configured. Throws DeviceError EBUSY when the model's XNU
+   * personality already has 32 pipes open, ENXIO when no model is running there.
+   */
+  static open(endpoint: string, opts: SimulatedOpenOptions = {}): SimulatedPipeDevice {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const name = `${process.pid}-${threadId}-${++counter}-${randomBytes(4).toString('hex')}`;
+    const base = join(endpoint, ENDPOINT.pipesDir, name);
+    const reqPath = base + '.req';
+    const respPath = base + '.resp';
+    try {
+      execFileSync('mkfifo', ['-m', '600', reqPath, respPath], { stdio: 'ignore' });
+    } catch (err) {
+      throw new DeviceError('ENXIO', `open ${endpoint}: cannot create the pipe's FIFOs`, { cause: err });
+    }
+    const fds: number[] = [];
+    const cleanup = (): void => {
+      for (const fd of fds) {
+        try {
+          closeSync(fd);
+        } catch {
+          /* already closed */
+        }
+      }
+      for (const p of [reqPath, respPath]) {
+        try {
+          unlinkSync(p);
+        } catch {
+          /* gone */
+        }
+      }
+    };
+    try {
+      // A non-blocking reader lets the model open the response FIFO for writing without blocking; O_RDWR on the
+      // request FIFO keeps the model from seeing EOF before we are done (and gives it EOF when we go away).
+      const probe = openSync(respPath, C.O_RDONLY | C.O_NONBLOCK);
+      fds.push(probe);
+      const reqFd = openSync(reqPath, C.O_RDWR);
+      fds.push(reqFd);
+      let ctl: number;
+      try {
+        ctl = openSync(join(endpoint, ENDPOINT.controlFifo), C.O_WRONLY | C.O_NONBLOCK);
+      } catch (err) {
+        throw new DeviceError('ENXIO', `open ${endpoint}: no kernel model is serving this endpoint`, { cause: err });
+      }
+      try {
+        writeSync(ctl, `open ${name}\n`);
+      } finally {
+        closeSync(ctl);
+      }
+      // Wait for the model's writer: a non-blocking read says EAGAIN once a writer exists, 0 (EOF) before.
+      const deadline = Date.now() + timeoutMs;
+      const one = Buffer.alloc(1);
+      for (;;) {
+        try {
+          if (readSync(probe, one, 0, 1, null) > 0) throw new DeviceError('EIO', `open ${endpoint}: unexpected data`);
+        } catch (err) {
+          if (errCode(err) === 'EAGAIN') break;
+          throw err;
+        }
+        if (Date.now() > deadline) throw new DeviceError('ENXIO', `open ${endpoint}: the kernel model did not answer`);
+        sleepMs(1);
+      }
+      const respFd = openSync(respPath, C.O_RDONLY);
+      fds.push(respFd);
+      closeSync(probe);
+      fds.shift();
+      unlinkSync(reqPath);
+      unlinkSync(respPath);
+      const dev = new SimulatedPipeDevice(name, reqFd, respFd);
+      try {
+        dev.call(OP.HELLO, 0, null, 'open');
+      } catch (err) {
+        dev.closeFds();
+        throw err;
+      }
+      return dev;
+    } catch (err) {
+      cleanup();
+      throw err;
+    }
+  }
+
+  readSync(buf: Buffer, offset: number, length: number): number {
+    if (offset < 0 || length < 0 || offset + length > buf.length) throw new DeviceError('EFAULT', 'read');
+    const n = this.call(OP.READ, length >>> 0, null, 'read');
+    this.readFully(buf, offset, n, 'read');
+    return n;
+  }
+
+  ioctlSync(request: number, arg: Buffer): void {
+    request >>>= 0;
+    const size = ioctlArgSize(request);
+    const what = `ioctl ${ioctlName(request)}`;
+    if ((request & (IOC_IN | IOC_OUT)) !== 0 && arg.length < size) throw new DeviceError('EFAULT', what);
+    const inBytes = (request & IOC_IN) !== 0 ? arg.subarray(0, size) : null;
+    const n = this.call(OP.IOCTL, request, inBytes, what);
+    if (n > 0) {
+      const tmp = Buffer.alloc(n);
+      this.readFully(tmp, 0, n, what);
+      // The kernel copies the whole (zeroed, then filled) argument out.
+      arg.fill(0, 0, Math.min(size, arg.length));
+      tmp.copy(arg, 0, 0, Math.min(n, arg.length));
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.call(OP.CLOSE, 0, null, 'close');
+    } catch {
+      /* the model may already be gone; closing our ends is what matters */
+    }
+    this.closeFds();
+  }
+
+  private closeFds(): void {
+    this.closed = true;
+    for (const fd of [this.reqFd, this.respFd]) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* ignore */
+      }
+    }
+    this.reqFd = this.respFd = -1;
+  }
+
+  /** Sends one request; returns the payload length of an ok response (payload still unread), throws on an errno. */
+  private call(op: number, word: number, extra: Buffer | null, what: string): number {
+    if (this.closed) throw new DeviceError('EBADF', what);
+    const r = this.reqBuf;
+    const hasWord = op === OP.READ || op === OP.IOCTL;
+    const bodyLen = (hasWord ? 4 : 0) + (extra ? extra.length : 0);
+    r.writeUInt32LE(bodyLen, 0);
+    r[4] = op;
+    if (hasWord) r.writeUInt32LE(word >>> 0, 5);
+    try {
+      if (extra && extra.length > 0) {
+        // One write keeps the request atomic and cheap.
+        this.writeFully(Buffer.concat([r.subarray(0, REQUEST_HEADER + 4), extra]));
+      } else {
+        this.writeFully(r.subarray(0, REQUEST_HEADER + (hasWord ? 4 : 0)));
+      }
+    } catch (err) {
+      if (err instanceof DeviceError) throw err;
+      throw new DeviceError('ENXIO', what, { cause: err });
+    }
+    this.readFully(this.respHdr, 0, RESPONSE_HEADER, what);
+    const len = this.respHdr.readUInt32LE(0);
+    const status = this.respHdr[4]!;
+    if (status !== 0) {
+      if (len > 0) this.readFully(Buffer.alloc(len), 0, len, what);
+      throw new DeviceError(errnoName(status), what);
+    }
+    return len;
+  }
+
+  private writeFully(b: Buffer): void {
+    let off = 0;
+    while (off < b.length) off += writeSync(this.reqFd, b, off, b.length - off);
+  }
+
+  private readFully(buf: Buffer, offset: number, n: number, what: string): void {
+    let got = 0;
+    while (got < n) {
+      let k: number;
+      try {
+        k = readSync(this.respFd, buf, offset + got, n - got, null);
+      } catch (err) {
+        throw new DeviceError('EIO', what, { cause: err });
+      }
+      if (k === 0) {
+        this.closeFds();
+        throw new DeviceError('ENXIO', `${what}: the kernel model went away`);
+      }
+      got += k;
+    }
+  }
+}

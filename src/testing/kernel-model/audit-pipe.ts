@@ -1,0 +1,259 @@
+/**
+ * One simulated audit pipe: the state `audit_pipe_alloc()` creates per open, its record queue and its ioctls
+ * (kernel-audit-pipe.md §3–§8, §10, §18). Pure logic, no I/O: the server moves bytes, the kernel appends.
+ */
+import { AUDITPIPE, PRESELECT_MODE } from '../../sources/pipe/device.js';
+import { preselect, type ClassMask } from './event-classes.js';
+
+export type Personality = 'xnu' | 'freebsd';
+
+export const QLIMIT_DEFAULT = 128;
+export const QLIMIT_MIN = 1;
+export const QLIMIT_MAX = 1024;
+export const MAXAUDITDATA = 32767;
+/** XNU MAX_AUDIT_PIPES: the 33rd concurrent open fails with EBUSY. */
+export const XNU_MAX_PIPES = 32;
+
+/** Why a record did not reach a pipe's queue. */
+export type AppendResult = 'queued' | 'qlimit' | 'alloc';
+
+/** Result of an ioctl: an errno name, or the bytes to copy out (IOC_OUT requests). */
+export interface IoctlResult {
+  errno?: string;
+  out?: Buffer;
+}
+
+/** Per-pipe memory for queued copies: records are copied here (the kernel's bcopy), views are queued. */
+const ARENA_SIZE = 256 * 1024;
+const U32 = 0x100000000;
+
+export class AuditPipe {
+  readonly id: number;
+  mode: number = PRESELECT_MODE.TRAIL;
+  qlimit = QLIMIT_DEFAULT;
+  flags: ClassMask = { success: 0, failure: 0 };
+  naflags: ClassMask = { success: 0, failure: 0 };
+  readonly auidMasks = new Map<number, ClassMask>();
+  nbio = false;
+  async = false;
+
+  // Counters as unbounded numbers; the ioctls report them mod 2^32 like the kernels' u_int fields.
+  inserts: number;
+  reads: number;
+  drops: number;
+
+  /** Queued record copies, head at `head`. */
+  private queue: Buffer[] = [];
+  /** Ground-truth sequence number of each queued record (parallel to `queue`). */
+  private seqs: number[] = [];
+  private head = 0;
+  /** Bytes of all queued records (ap_qbyteslen) and bytes already read of the head record (ap_qoffset). */
+  qbyteslen = 0;
+  /** Sequence numbers of the records the last read() completed. */
+  lastReadSeqs: number[] = [];
+  qoffset = 0;
+  private arena = Buffer.allocUnsafeSlow(0);
+  private arenaPos = 0;
+
+  constructor(id: number, counterBase = 0) {
+    this.id = id;
+    this.inserts = counterBase;
+    this.reads = counterBase;
+    this.drops = counterBase;
+  }
+
+  get qlen(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** LOCAL-mode check (audit_pipe_preselect_check): per-auid mask if set, else naflags (auid −1) or flags. */
+  selectsLocal(auid: number, eventClass: number, failed: boolean): boolean {
+    const mask = this.auidMasks.get(auid) ?? (auid === 0xffffffff ? this.naflags : this.flags);
+    return preselect(eventClass, mask, failed);
+  }
+
+  /** Whether a kernel record goes to this pipe (audit_pipe_submit): TRAIL mode follows the trail bit. */
+  wants(trailSelected: boolean, auid: number, eventClass: number, failed: boolean): boolean {
+    if (this.mode === PRESELECT_MODE.TRAIL) return trailSelected;
+    return this.selectsLocal(auid, eventClass, failed);
+  }
+
+  /** audit_pipe_append: tail drop when full, then the NOWAIT allocations (allocFails injects their failure). */
+  append(record: Buffer, allocFails: boolean, seq = 0): AppendResult {
+    if (this.qlen >= this.qlimit) {
+      this.drops++;
+      return 'qlimit';
+    }
+    if (allocFails) {
+      this.drops++;
+      return 'alloc';
+    }
+    const len = record.length;
+    if (this.arenaPos + len > this.arena.length) {
+      this.arena = Buffer.allocUnsafeSlow(Math.max(ARENA_SIZE, len));
+      this.arenaPos = 0;
+    }
+    record.copy(this.arena, this.arenaPos);
+    this.queue.push(this.arena.subarray(this.arenaPos, this.arenaPos + len));
+    this.seqs.push(seq);
+    this.arenaPos += len;
+    this.inserts++;
+    this.qbyteslen += len;
+    return 'queued';
+  }
+
+  /**
+   * audit_pipe_read after the queue was found non-empty: copies across records until `max` bytes or the queue is
+   * empty; a record leaves the queue only once fully read. Counts one read per call. Returns the bytes copied.
+   */
+  read(max: number): Buffer {
+    this.reads++;
+    this.lastReadSeqs = [];
+    const avail = this.qbyteslen - this.qoffset;
+    const out = Buffer.allocUnsafe(Math.min(max, avail));
+    let n = 0;
+    while (this.head < this.queue.length && n < out.length) {
+      const rec = this.queue[this.head]!;
+      const take = Math.min(rec.length - this.qoffset, out.length - n);
+      rec.copy(out, n, this.qoffset, this.qoffset + take);
+      n += take;
+      this.qoffset += take;
+      if (this.qoffset === rec.length) {
+        this.qbyteslen -= rec.length;
+        this.qoffset = 0;
+        this.lastReadSeqs.push(this.seqs[this.head]!);
+        this.queue[this.head++] = undefined as unknown as Buffer;
+      }
+    }
+    this.compact();
+    return out;
+  }
+
+  /** audit_pipe_flush: discard everything queued; no counter changes. Returns the number of records discarded. */
+  flush(): number {
+    const n = this.qlen;
+    this.queue = [];
+    this.seqs = [];
+    this.head = 0;
+    this.qbyteslen = 0;
+    this.qoffset = 0;
+    return n;
+  }
+
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.seqs = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.seqs = this.seqs.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Sequence numbers of the records queued now (head first). */
+  queuedSeqs(): number[] {
+    return this.seqs.slice(this.head);
+  }
+
+  /** audit_pipe_ioctl (plus FIONBIO/FIONREAD/FIOASYNC), for one personality. `arg` holds the copied-in bytes. */
+  ioctl(request: number, arg: Buffer, personality: Personality): IoctlResult {
+    const u32 = (v: number): IoctlResult => {
+      const out = Buffer.alloc(4);
+      out.writeUInt32LE(v >>> 0, 0);
+      return { out };
+    };
+    // The u_int64_t statistics: the kernel stores a u_int into a zeroed 8-byte buffer (§10 quirk).
+    const counter = (v: number): IoctlResult => {
+      const out = Buffer.alloc(8);
+      out.writeUInt32LE(v % U32, 0);
+      return { out };
+    };
+    const mask = (m: ClassMask): IoctlResult => {
+      const out = Buffer.alloc(8);
+      out.writeUInt32LE(m.success >>> 0, 0);
+      out.writeUInt32LE(m.failure >>> 0, 4);
+      return { out };
+    };
+    const readMask = (b: Buffer, at: number): ClassMask => ({ success: b.readUInt32LE(at), failure: b.readUInt32LE(at + 4) });
+
+    switch (request >>> 0) {
+      case AUDITPIPE.FIONBIO:
+        this.nbio = arg.readInt32LE(0) !== 0;
+        return {};
+      case AUDITPIPE.FIOASYNC:
+        this.async = arg.readInt32LE(0) !== 0;
+        return {};
+      case AUDITPIPE.FIONREAD:
+        return u32(this.qbyteslen - this.qoffset);
+      case AUDITPIPE.GET_QLEN:
+        return u32(this.qlen);
+      case AUDITPIPE.GET_QLIMIT:
+        return u32(this.qlimit);
+      case AUDITPIPE.SET_QLIMIT: {
+        const v = arg.readUInt32LE(0);
+        // XNU keeps the `||` range check, which every u_int passes (§4); modern FreeBSD checks [MIN, MAX].
+        if (personality === 'freebsd' && !(v >= QLIMIT_MIN && v <= QLIMIT_MAX)) return { errno: 'EINVAL' };
+        this.qlimit = v;
+        return {};
+      }
+      case AUDITPIPE.GET_QLIMIT_MIN:
+        return u32(QLIMIT_MIN);
+      case AUDITPIPE.GET_QLIMIT_MAX:
+        return u32(QLIMIT_MAX);
+      case AUDITPIPE.GET_PRESELECT_FLAGS:
+        return mask(this.flags);
+      case AUDITPIPE.SET_PRESELECT_FLAGS:
+        this.flags = readMask(arg, 0);
+        return {};
+      case AUDITPIPE.GET_PRESELECT_NAFLAGS:
+        return mask(this.naflags);
+      case AUDITPIPE.SET_PRESELECT_NAFLAGS:
+        this.naflags = readMask(arg, 0);
+        return {};
+      case AUDITPIPE.GET_PRESELECT_AUID: {
+        // _IOR: the buffer arrives zeroed, so the lookup uses whatever is there (auid 0 through a real ioctl).
+        const auid = arg.readUInt32LE(0);
+        const m = this.auidMasks.get(auid);
+        if (!m) return { errno: 'ENOENT' };
+        const out = Buffer.alloc(12);
+        out.writeUInt32LE(auid, 0);
+        out.writeUInt32LE(m.success >>> 0, 4);
+        out.writeUInt32LE(m.failure >>> 0, 8);
+        return { out };
+      }
+      case AUDITPIPE.SET_PRESELECT_AUID:
+        this.auidMasks.set(arg.readUInt32LE(0), readMask(arg, 4));
+        return {};
+      case AUDITPIPE.DELETE_PRESELECT_AUID:
+        return this.auidMasks.delete(arg.readUInt32LE(0)) ? {} : { errno: 'ENOENT' };
+      case AUDITPIPE.FLUSH_PRESELECT_AUID:
+        this.auidMasks.clear();
+        return {};
+      case AUDITPIPE.GET_PRESELECT_MODE:
+        return u32(this.mode);
+      case AUDITPIPE.SET_PRESELECT_MODE: {
+        const v = arg.readInt32LE(0);
+        if (v !== PRESELECT_MODE.TRAIL && v !== PRESELECT_MODE.LOCAL) return { errno: 'EINVAL' };
+        this.mode = v;
+        return {};
+      }
+      case AUDITPIPE.FLUSH:
+        this.flush();
+        return {};
+      case AUDITPIPE.GET_MAXAUDITDATA:
+        return u32(MAXAUDITDATA);
+      case AUDITPIPE.GET_INSERTS:
+        return counter(this.inserts);
+      case AUDITPIPE.GET_READS:
+        return counter(this.reads);
+      case AUDITPIPE.GET_DROPS:
+        return counter(this.drops);
+      case AUDITPIPE.GET_TRUNCATES:
+        return counter(0);
+      default:
+        return { errno: 'ENOTTY' };
+    }
+  }
+}

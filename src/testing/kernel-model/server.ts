@@ -1,0 +1,276 @@
+/**
+ * The model process's endpoint: `control.fifo` where devices announce their FIFO pairs, one PipeConnection per
+ * opened pipe (protocol.ts), and `control.sock`, a unix socket of NDJSON requests for tests and tools.
+ */
+import { execFileSync } from 'node:child_process';
+import { constants as C, mkdirSync, openSync, rmSync } from 'node:fs';
+import { createServer, Socket, type Server } from 'node:net';
+import { join } from 'node:path';
+import { AUDITPIPE, IOC_IN, IOC_OUT, ioctlArgSize } from '../../sources/pipe/device.js';
+import type { AuditPipe } from './audit-pipe.js';
+import type { Kernel } from './kernel.js';
+import { ENDPOINT, errnoCode, OP, REQUEST_HEADER, RESPONSE_HEADER } from './protocol.js';
+
+/** Handles one NDJSON control request; resolves to its result. */
+export type ControlHandler = (op: string, args: Record<string, unknown>) => Promise<unknown>;
+
+class PipeConnection {
+  private acc: Buffer = Buffer.alloc(0);
+  /** Bytes requested by a blocked read (−1: none). */
+  pendingRead = -1;
+  private closed = false;
+
+  constructor(
+    private readonly server: ModelServer,
+    readonly name: string,
+    readonly pipe: AuditPipe | null,
+    private readonly openError: string | null,
+    private readonly input: Socket,
+    private readonly output: Socket,
+  ) {
+    input.on('data', (chunk: Buffer) => this.onData(chunk));
+    input.on('end', () => this.close());
+    input.on('error', () => this.close());
+    output.on('error', () => this.close());
+  }
+
+  private onData(chunk: Buffer): void {
+    this.acc = this.acc.length === 0 ? chunk : Buffer.concat([this.acc, chunk]);
+    while (this.acc.length >= REQUEST_HEADER) {
+      const bodyLen = this.acc.readUInt32LE(0);
+      if (this.acc.length < REQUEST_HEADER + bodyLen) break;
+      const op = this.acc[4]!;
+      const body = this.acc.subarray(REQUEST_HEADER, REQUEST_HEADER + bodyLen);
+      this.acc = this.acc.subarray(REQUEST_HEADER + bodyLen);
+      this.handle(op, body);
+    }
+  }
+
+  private respond(errno: string | null, payload?: Buffer): void {
+    if (this.closed) return;
+    const hdr = Buffer.allocUnsafe(RESPONSE_HEADER);
+    const len = payload && !errno ? payload.length : 0;
+    hdr.writeUInt32LE(len, 0);
+    hdr[4] = errno ? errnoCode(errno) : 0;
+    if (len > 0) {
+      this.output.cork();
+      this.output.write(hdr);
+      this.output.write(payload!);
+      this.output.uncork();
+    } else {
+      this.output.write(hdr);
+    }
+  }
+
+  private handle(op: number, body: Buffer): void {
+    const kernel = this.server.kernel;
+    if (op === OP.HELLO) {
+      if (this.openError) {
+        this.respond(this.openError);
+        this.close();
+      } else {
+        this.respond(null);
+      }
+      return;
+    }
+    const p = this.pipe;
+    if (!p) return this.respond('EBADF');
+    switch (op) {
+      case OP.READ: {
+        const max = body.readUInt32LE(0);
+        if (p.qlen > 0) return this.respond(null, this.readOut(max));
+        if (p.nbio) return this.respond('EAGAIN');
+        this.pendingRead = max;
+        return;
+      }
+      case OP.IOCTL: {
+        const request = body.readUInt32LE(0) >>> 0;
+        const size = ioctlArgSize(request);
+        // The kernel copies IOC_IN arguments in and hands IOC_OUT ones over zeroed (§10: GET_PRESELECT_AUID quirk).
+        const arg = Buffer.alloc(Math.max(size, 4));
+        if (request & IOC_IN) body.copy(arg, 0, 4, 4 + size);
+        if (request === AUDITPIPE.FLUSH) {
+          kernel.flushPipe(p, 'ioctl');
+          return this.respond(null);
+        }
+        const r = p.ioctl(request, arg, kernel.personality);
+        if (r.errno) return this.respond(r.errno);
+        if (request & IOC_OUT) {
+          const out = Buffer.alloc(size);
+          r.out?.copy(out, 0, 0, Math.min(size, r.out.length));
+          return this.respond(null, out);
+        }
+        return this.respond(null);
+      }
+      case OP.CLOSE:
+        this.respond(null);
+        this.close();
+        return;
+      default:
+        this.respond('EINVAL');
+    }
+  }
+
+  private readOut(max: number): Buffer {
+    const p = this.pipe!;
+    const data = p.read(max);
+    if (this.server.logReads) {
+      this.server.kernel.truth.event({ type: 'pipe-read', pipe: p.id, bytes: data.length, completed: p.lastReadSeqs });
+    }
+    return data;
+  }
+
+  /** New records arrived: a blocked read completes. */
+  wake(): void {
+    if (this.pendingRead >= 0 && this.pipe && this.pipe.qlen > 0) {
+      const max = this.pendingRead;
+      this.pendingRead = -1;
+      this.respond(null, this.readOut(max));
+    }
+  }
+
+  /** A signal: a blocked read returns EINTR (cv_wait_sig). */
+  interrupt(): boolean {
+    if (this.pendingRead < 0) return false;
+    this.pendingRead = -1;
+    this.respond('EINTR');
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pipe) this.server.kernel.closePipe(this.pipe);
+    this.server.connections.delete(this);
+    this.input.destroy();
+    this.output.end();
+  }
+}
+
+export class ModelServer {
+  readonly kernel: Kernel;
+  readonly endpoint: string;
+  readonly connections = new Set<PipeConnection>();
+  private readonly byPipe = new Map<AuditPipe, PipeConnection>();
+  private control: Socket | null = null;
+  private sockServer: Server | null = null;
+  private readonly handler: ControlHandler;
+  /** Log every read's completed sequence numbers to the ground truth (off by default: costly at full speed). */
+  logReads = false;
+
+  constructor(kernel: Kernel, endpoint: string, handler: ControlHandler) {
+    this.kernel = kernel;
+    this.endpoint = endpoint;
+    this.handler = handler;
+    kernel.hooks = { wake: (p) => this.byPipe.get(p)?.wake() };
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.endpoint, ENDPOINT.pipesDir), { recursive: true });
+    const fifo = join(this.endpoint, ENDPOINT.controlFifo);
+    rmSync(fifo, { force: true });
+    execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+    // O_RDWR: the control FIFO never reaches EOF however many devices come and go.
+    const fd = openSync(fifo, C.O_RDWR | C.O_NONBLOCK);
+    this.control = new Socket({ fd, readable: true, writable: false });
+    let acc = '';
+    this.control.on('data', (chunk: Buffer) => {
+      acc += chunk.toString('latin1');
+      let nl: number;
+      while ((nl = acc.indexOf('\n')) >= 0) {
+        const line = acc.slice(0, nl);
+        acc = acc.slice(nl + 1);
+        const m = /^open ([A-Za-z0-9._-]+)$/.exec(line);
+        if (m) this.accept(m[1]!);
+      }
+    });
+    const sockPath = join(this.endpoint, ENDPOINT.controlSocket);
+    rmSync(sockPath, { force: true });
+    this.sockServer = createServer((s) => this.serveControl(s));
+    await new Promise<void>((resolve, reject) => {
+      this.sockServer!.once('error', reject);
+      this.sockServer!.listen(sockPath, () => resolve());
+    });
+  }
+
+  private accept(name: string): void {
+    const base = join(this.endpoint, ENDPOINT.pipesDir, name);
+    let inFd: number;
+    let outFd: number;
+    try {
+      inFd = openSync(base + '.req', C.O_RDONLY | C.O_NONBLOCK);
+    } catch {
+      return;
+    }
+    try {
+      outFd = openSync(base + '.resp', C.O_WRONLY | C.O_NONBLOCK);
+    } catch {
+      new Socket({ fd: inFd, readable: true, writable: false }).destroy();
+      return;
+    }
+    const opened = this.kernel.openPipe();
+    const pipe = opened === 'EBUSY' ? null : opened;
+    const conn = new PipeConnection(
+      this,
+      name,
+      pipe,
+      opened === 'EBUSY' ? 'EBUSY' : null,
+      new Socket({ fd: inFd, readable: true, writable: false }),
+      new Socket({ fd: outFd, readable: false, writable: true }),
+    );
+    this.connections.add(conn);
+    if (pipe) this.byPipe.set(pipe, conn);
+  }
+
+  /** Interrupts blocked reads (all pipes, or one). Returns how many were interrupted. */
+  interrupt(pipeId?: number): number {
+    let n = 0;
+    for (const c of this.connections) if ((pipeId === undefined || c.pipe?.id === pipeId) && c.interrupt()) n++;
+    return n;
+  }
+
+  private readonly controlClients = new Set<Socket>();
+
+  private serveControl(s: Socket): void {
+    this.controlClients.add(s);
+    s.on('close', () => this.controlClients.delete(s));
+    let acc = '';
+    s.setEncoding('utf8');
+    s.on('data', (chunk: string) => {
+      acc += chunk;
+      let nl: number;
+      while ((nl = acc.indexOf('\n')) >= 0) {
+        const line = acc.slice(0, nl);
+        acc = acc.slice(nl + 1);
+        let req: { id?: unknown; op?: unknown; args?: Record<string, unknown> };
+        try {
+          req = JSON.parse(line) as typeof req;
+        } catch {
+          s.write(JSON.stringify({ id: null, ok: false, error: 'bad JSON request' }) + '\n');
+          continue;
+        }
+        const id = req.id ?? null;
+        this.handler(String(req.op), req.args ?? {}).then(
+          (result) => {
+            if (!s.destroyed) s.write(JSON.stringify({ id, ok: true, result: result ?? null }) + '\n');
+          },
+          (err: unknown) => {
+            if (!s.destroyed) s.write(JSON.stringify({ id, ok: false, error: err instanceof Error ? err.message : String(err) }) + '\n');
+          },
+        );
+      }
+    });
+    s.on('error', () => undefined);
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.connections]) c.close();
+    this.control?.destroy();
+    // answers already written still go out: end, then destroy whatever lingers
+    for (const s of this.controlClients) s.end();
+    setTimeout(() => {
+      for (const s of this.controlClients) s.destroy();
+    }, 200).unref();
+    await new Promise<void>((resolve) => (this.sockServer ? this.sockServer.close(() => resolve()) : resolve()));
+  }
+}
