@@ -1,0 +1,22 @@
+/** auditreduce-style selection (docs/reduce.md): options, compiled predicates, the reduce pipeline. */
+export { compileSelection, headerSeconds, headerMillis, MATCH, NO_MATCH, UNSURE, DAMAGED } from './compile.js';
+export type { Selection, Verdict } from './compile.js';
+export { Opt, requestedOpts } from './options.js';
+export type { ClassMask, SelectMode, SelectOptions } from './options.js';
+export { parseReduceArgs } from './parse-args.js';
+export type { OutputFormat, ReduceArgs, ResolveContext } from './parse-args.js';
+export { catalogFromTables, selectCatalog } from './catalog-port.js';
+export type { CatalogChoice, SelectCatalog } from './catalog-port.js';
+export { parsePathPatterns, decidePath } from './path-patterns.js';
+export type { PathPattern, PathPatternList } from './path-patterns.js';
+export { parseSockSpec, sockTokenMatches } from './sock-spec.js';
+export type { SockSpec } from './sock-spec.js';
+export { compileZoneGlob } from './zone-glob.js';
+export { parseTimeArg, parseDayArg } from './time-arg.js';
+export type { TimeZoneRule } from './time-arg.js';
+export { parseIdFile, loadIdFile } from './user-ids.js';
+export type { IdLookup } from './user-ids.js';
+export { InputScanner, emptyStats } from './reduce-stream.js';
+export type { Emit, ReduceStats, ScanOptions } from './reduce-stream.js';
+export { runReduce } from './reduce-run.js';
+export type { ReduceInput, RunOptions, Write } from './reduce-run.js';

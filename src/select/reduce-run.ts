@@ -1,0 +1,130 @@
+/**
+ * Runs a selection over several inputs: one after the other (as auditreduce), or merged by header time with
+ * `merge` (auditreduce cannot merge, §5 bug 14). Output goes to `write`, awaited for backpressure.
+ */
+import type { Selection } from './compile.js';
+import { emptyStats, InputScanner, itemTime, type ReduceStats, type ScanOptions } from './reduce-stream.js';
+
+export interface ReduceInput {
+  /** Name used in diagnostics (a path, or `-` / `(stdin)`). */
+  name: string;
+  /** The input's bytes. Opened lazily so that a later input is not opened before an earlier one is done. */
+  open(): AsyncIterable<Buffer | string>;
+}
+
+export interface RunOptions extends ScanOptions {
+  /** Merge the inputs by header time (sec, msec); ties go by input order, then byte offset. */
+  merge?: boolean;
+}
+
+/**
+ * Called with each output slice (one or more whole records) and the input offset of its first byte; may return a
+ * promise to apply backpressure.
+ */
+export type Write = (chunk: Buffer, offset: number) => void | Promise<void>;
+
+const asBuffer = (c: Buffer | string): Buffer => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c);
+
+export async function runReduce(inputs: ReduceInput[], sel: Selection, write: Write, opts: RunOptions = {}): Promise<ReduceStats> {
+  const stats = emptyStats();
+  if (opts.merge && inputs.length > 1) {
+    await merged(inputs, sel, write, stats, opts);
+    return stats;
+  }
+  for (const input of inputs) {
+    let pending: Buffer[] = [];
+    let offsets: number[] = [];
+    const scanner = new InputScanner(sel, input.name, stats, (b, s, e, off) => {
+      pending.push(b.subarray(s, e));
+      offsets.push(off);
+    }, {
+      ...opts,
+      coalesce: opts.coalesce !== false,
+    });
+    const drain = async (): Promise<void> => {
+      const out = pending;
+      const offs = offsets;
+      pending = [];
+      offsets = [];
+      for (let i = 0; i < out.length; i++) {
+        const w = write(out[i]!, offs[i]!);
+        if (w) await w;
+      }
+    };
+    for await (const chunk of input.open()) {
+      scanner.push(asBuffer(chunk));
+      if (pending.length) await drain();
+    }
+    scanner.end();
+    if (pending.length) await drain();
+  }
+  return stats;
+}
+
+interface Queued {
+  bytes: Buffer;
+  offset: number;
+  sec: number;
+  msec: number;
+}
+
+interface Source {
+  index: number;
+  iter: AsyncIterator<Buffer | string>;
+  scanner: InputScanner;
+  queue: Queued[];
+  head: number;
+  done: boolean;
+}
+
+/** k-way merge: each input is read only until it has a selected record waiting (memory stays bounded). */
+async function merged(inputs: ReduceInput[], sel: Selection, write: Write, stats: ReduceStats, opts: RunOptions): Promise<void> {
+  // The selection keeps per-stream state in openbsm mode only, and merging is a corrected-mode feature.
+  const sources: Source[] = inputs.map((input, index) => {
+    const queue: Queued[] = [];
+    const scanner = new InputScanner(
+      sel,
+      input.name,
+      stats,
+      (b, s, e, offset) => {
+        const [sec, msec] = itemTime(b, s);
+        queue.push({ bytes: b.subarray(s, e), offset, sec, msec });
+      },
+      { ...opts, coalesce: false },
+    );
+    return { index, iter: input.open()[Symbol.asyncIterator](), scanner, queue, head: 0, done: false };
+  });
+  const fill = async (src: Source): Promise<void> => {
+    while (src.head >= src.queue.length && !src.done) {
+      if (src.head > 0) {
+        src.queue.splice(0, src.head);
+        src.head = 0;
+      }
+      const r = await src.iter.next();
+      if (r.done) {
+        src.scanner.end();
+        src.done = true;
+      } else {
+        src.scanner.push(asBuffer(r.value));
+      }
+    }
+  };
+  for (;;) {
+    let best: Source | undefined;
+    for (const src of sources) {
+      await fill(src);
+      if (src.head >= src.queue.length) continue;
+      const q = src.queue[src.head]!;
+      if (!best) {
+        best = src;
+        continue;
+      }
+      const b = best.queue[best.head]!;
+      if (q.sec < b.sec || (q.sec === b.sec && q.msec < b.msec)) best = src;
+    }
+    if (!best) return;
+    const item = best.queue[best.head++]!;
+    const w = write(item.bytes, item.offset);
+    if (w) await w;
+  }
+}
