@@ -14,6 +14,8 @@ export class BsmkitError extends Error {
     (this as unknown as Record<symbol, boolean>)[kBrand] = true;
   }
   static override [Symbol.hasInstance](x: unknown): boolean {
+    // Subclasses use ordinary prototype checks; only the base class matches by brand.
+    if (this !== BsmkitError) return Function.prototype[Symbol.hasInstance].call(this, x);
     return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[kBrand] === true;
   }
 }

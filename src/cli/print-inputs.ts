@@ -1,0 +1,154 @@
+/**
+ * The read → frame → decode → render loop behind `bsmkit print`, with diagnostics on stderr and a progress bar.
+ * Records are rendered synchronously inside the framer's callback (no per-record promises); output is batched
+ * and written with backpressure, so memory stays bounded whatever the input size.
+ */
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Framer } from '../format/framer.js';
+import { decodeRecord } from '../format/decode-record.js';
+import type { BsmRecord, Diagnostic } from '../format/types.js';
+import { createPrauditRenderer, type PrauditOptions } from '../render/praudit/index.js';
+import { createJsonRenderer, type JsonOptions } from '../render/json/index.js';
+import { BsmkitError } from '../errors.js';
+import { write, type CliIo } from './io.js';
+import { Progress } from './progress.js';
+import { OutBuffer } from './out-buffer.js';
+
+export type PrintMode =
+  | { kind: 'praudit'; options: PrauditOptions }
+  | { kind: 'json'; options: JsonOptions }
+  | { kind: 'validate' };
+
+export interface PrintTotals {
+  records: number;
+  fileTokens: number;
+  intact: number;
+  errors: number;
+  warnings: number;
+  bytes: number;
+}
+
+const READ_SIZE = 1 << 20;
+const FLUSH_AT = 1 << 20;
+
+export function formatDiagnostic(file: string, d: Diagnostic): string {
+  return `${file}: offset ${d.offset}: ${d.message} [${d.code}]\n`;
+}
+
+export async function printInputs(files: string[], mode: PrintMode, io: CliIo, opts: { progress?: boolean } = {}): Promise<PrintTotals> {
+  const totals: PrintTotals = { records: 0, fileTokens: 0, intact: 0, errors: 0, warnings: 0, bytes: 0 };
+  let render: ((rec: BsmRecord) => string) | undefined;
+  let head = '';
+  let tail = '';
+  const encoding = mode.kind === 'json' ? 'utf8' : 'latin1';
+  if (mode.kind === 'praudit') {
+    const r = createPrauditRenderer(mode.options);
+    render = (rec) => r.record(rec);
+    head = r.begin();
+    tail = r.end();
+  } else if (mode.kind === 'json') {
+    const r = createJsonRenderer(mode.options);
+    render = (rec) => r.record(rec);
+  }
+  const out = new OutBuffer(encoding);
+  out.add(head);
+  let errText = '';
+  const flush = async (): Promise<void> => {
+    if (errText) {
+      await write(io.stderr, errText);
+      errText = '';
+    }
+    for (const b of out.take()) await write(io.stdout, b);
+  };
+
+  for (const file of files) {
+    const name = file === '-' ? '(stdin)' : file;
+    const fileTotals = { records: 0, fileTokens: 0, intact: 0, errors: 0, warnings: 0 };
+    const note = (d: Diagnostic): void => {
+      if (d.severity === 'error') fileTotals.errors++;
+      else fileTotals.warnings++;
+      errText += formatDiagnostic(name, d);
+    };
+    const framer = new Framer({
+      record(bytes, offset, kind) {
+        const rec = decodeRecord(bytes, offset);
+        if (kind === 'file-token') fileTotals.fileTokens++;
+        else fileTotals.records++;
+        if (rec.intact) fileTotals.intact++;
+        for (let i = 0; i < rec.diagnostics.length; i++) note(rec.diagnostics[i]);
+        if (render) out.add(render(rec));
+      },
+      diagnostic: note,
+    });
+    const source = await openInput(file, io);
+    const progress = opts.progress !== false && io.stderr.isTTY && source.size > 32 << 20 ? new Progress(io.stderr, basename(name), source.size) : undefined;
+    let done = 0;
+    try {
+      for await (const chunk of source.chunks) {
+        framer.push(chunk);
+        done += chunk.length;
+        progress?.update(done);
+        if (out.size >= FLUSH_AT || errText.length >= FLUSH_AT) await flush();
+      }
+      framer.end();
+    } finally {
+      await source.close();
+      progress?.stop();
+    }
+    totals.bytes += done;
+    totals.records += fileTotals.records;
+    totals.fileTokens += fileTotals.fileTokens;
+    totals.intact += fileTotals.intact;
+    totals.errors += fileTotals.errors;
+    totals.warnings += fileTotals.warnings;
+    if (mode.kind === 'validate') {
+      const damaged = fileTotals.records + fileTotals.fileTokens - fileTotals.intact;
+      out.add(`${name}: ${done} bytes, ${fileTotals.records} records, ${fileTotals.fileTokens} file tokens, ${fileTotals.intact} intact, ${damaged} damaged, ${fileTotals.errors} errors, ${fileTotals.warnings} warnings\n`);
+    }
+    await flush();
+  }
+  out.add(tail);
+  await flush();
+  return totals;
+}
+
+interface Input {
+  size: number;
+  chunks: AsyncIterable<Buffer>;
+  close(): Promise<void>;
+}
+
+async function openInput(file: string, io: CliIo): Promise<Input> {
+  if (file === '-') {
+    const stdin = io.stdin;
+    return {
+      size: 0,
+      chunks: (async function* () {
+        for await (const c of stdin) yield typeof c === 'string' ? Buffer.from(c, 'latin1') : (c as Buffer);
+      })(),
+      close: async () => {},
+    };
+  }
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    throw new BsmkitError('BSMKIT_E_OPEN', `cannot open ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  const st = await fh.stat();
+  const handle = fh;
+  return {
+    size: st.size,
+    chunks: (async function* () {
+      for (;;) {
+        // A fresh buffer per read: records handed out are views into it and must not be overwritten.
+        const buf = Buffer.allocUnsafeSlow(READ_SIZE);
+        const { bytesRead } = await handle.read(buf, 0, READ_SIZE, null);
+        if (bytesRead === 0) return;
+        yield buf.subarray(0, bytesRead);
+      }
+    })(),
+    close: () => handle.close(),
+  };
+}
