@@ -24,9 +24,14 @@ export function hostPlatform(): Platform {
  * so every byte survives (praudit prints descriptions byte for byte).
  */
 export function decodeConfigBytes(buf: Uint8Array): string {
+  return decodeConfig(buf).text;
+}
+
+/** decodeConfigBytes, also telling which encoding writes the text back to the same bytes. */
+export function decodeConfig(buf: Uint8Array): { text: string; encoding: 'utf8' | 'latin1' } {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf), encoding: 'utf8' };
   } catch {
-    return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+    return { text: Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1'), encoding: 'latin1' };
   }
 }
