@@ -1,38 +1,64 @@
 /**
- * ISO-8601 UTC text (`2024-03-08T01:24:00.123Z`) of a BSM time: seconds plus milliseconds (bsm-format.md §3).
- * The milliseconds are added arithmetically, so a recorded msec ≥ 1000 carries into the seconds.
- * Consecutive records mostly share a second, so the "YYYY-MM-DDTHH:MM:SS." prefix of the last second is cached
- * (one Date and toISOString per distinct second instead of per record; measured in bench/micro/json.bench.mjs).
+ * ISO-8601 UTC text (`"2024-03-08T01:24:00.123Z"`) of a BSM time, seconds plus milliseconds (bsm-format.md §3),
+ * written as bytes. The milliseconds are added arithmetically, so a recorded msec ≥ 1000 carries into the seconds.
+ * The "YYYY-MM-DDT" prefix is cached per day and the clock digits come from a table: one Date per distinct day
+ * instead of one toISOString per record (toISOString was the second-largest cost in bench/micro/json.bench.mjs).
  */
+import type { ByteOut } from './byte-out.js';
 
-/** "000".."999": the millisecond part, built once. */
-const MS3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-
-/** Largest millisecond time with a four-digit year (9999-12-31T23:59:59.999Z); later ones use ±YYYYYY years. */
+const DAY_MS = 86400000;
+/** Largest millisecond time with a four-digit year (9999-12-31T23:59:59.999Z). */
 const MAX_4DIGIT_MS = 253402300799999;
 /** ECMAScript's time value limit (±8.64e15 ms). */
 const MAX_DATE_MS = 8.64e15;
+const NULL = new Uint8Array([0x6e, 0x75, 0x6c, 0x6c]);
 
-export class IsoTimeCache {
-  private lastSec = -1;
-  private lastPrefix = '';
+export class IsoTimeWriter {
+  private day = -1;
+  private prefix = new Uint8Array(11);
 
-  /** ISO text of a 32-bit (or any safe-integer) sec + msec; null when outside the Date range. */
-  text(sec: number, msec: number): string | null {
-    if (msec < 1000 && sec === this.lastSec) return this.lastPrefix + MS3[msec] + 'Z';
+  /** Writes the quoted ISO time of sec + msec, or `null` when it is outside the Date range. */
+  write(o: ByteOut, sec: number, msec: number): void {
     const ms = sec * 1000 + msec;
-    if (!(ms <= MAX_DATE_MS)) return null;
-    const iso = new Date(ms).toISOString();
-    if (msec < 1000 && ms <= MAX_4DIGIT_MS) {
-      this.lastSec = sec;
-      this.lastPrefix = iso.slice(0, 20);
+    if (!(ms <= MAX_4DIGIT_MS)) {
+      if (ms <= MAX_DATE_MS) {
+        // Years past 9999: ISO's expanded form (+YYYYYY-…), rare enough for the slow path.
+        o.c(0x22);
+        o.ascii(new Date(ms).toISOString());
+        o.c(0x22);
+      } else o.f(NULL);
+      return;
     }
-    return iso;
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== this.day) {
+      this.day = day;
+      this.prefix = new Uint8Array(Buffer.from(new Date(day * DAY_MS).toISOString().slice(0, 11), 'latin1'));
+    }
+    let r = ms - day * DAY_MS;
+    const milli = r % 1000;
+    r = (r - milli) / 1000;
+    const s = r % 60;
+    r = (r - s) / 60;
+    const m = r % 60;
+    const h = (r - m) / 60;
+    o.room(26);
+    o.c(0x22);
+    o.f(this.prefix);
+    o.d2(h);
+    o.c(0x3a);
+    o.d2(m);
+    o.c(0x3a);
+    o.d2(s);
+    o.c(0x2e);
+    o.c(48 + Math.floor(milli / 100));
+    o.d2(milli % 100);
+    o.c(0x5a);
+    o.c(0x22);
   }
 
-  /** ISO text of a 64-bit sec + msec (header64); null when outside the Date range. */
-  text64(sec: bigint, msec: bigint): string | null {
-    if (sec > 9007199254740991n || msec > 9007199254740991n) return null;
-    return this.text(Number(sec), Number(msec));
+  /** The same for 64-bit values (header64): `null` unless both fit in a safe integer and the Date range. */
+  write64(o: ByteOut, sec: bigint, msec: bigint): void {
+    if (sec > 0x1fffffffffffffn || msec > 0x1fffffffffffffn) o.f(NULL);
+    else this.write(o, Number(sec), Number(msec));
   }
 }

@@ -1,17 +1,18 @@
 /**
  * BsmRecord → one NDJSON line (field reference: docs/json-format.md).
  *
- * Built by string concatenation rather than JSON.stringify of an object graph: the record model holds Buffers and
- * bigints that would need converting into a second, throw-away object tree first. Constant pieces (the errno and
- * event-name fragments) are computed once per renderer. Measured in bench/micro/json.bench.mjs.
+ * The line is written as bytes into a ByteOut, not built from strings or JSON.stringify of an object graph: the
+ * record model holds Buffers and bigints that would first need converting into a throw-away object tree, and
+ * string concatenation cost ~100 allocations per record (bench/micro/json.bench.mjs compares both). Constant
+ * pieces (keys, token type prefixes, errno and event-name fragments) are encoded once.
  */
 import type { BsmRecord, Diagnostic, HeaderToken, Token } from '../../format/types.js';
-import { addrText } from './addr-text.js';
-import { IsoTimeCache } from './iso-time.js';
-import { stringField, stringLiteral, isUtf8Text } from './json-string.js';
-import { socketDomainName } from '../tables/socket-domain.js';
-import { socketTypeName } from '../tables/socket-type.js';
-import { ipcTypeName, dataFormatName, dataUnitName } from '../tables/small-enums.js';
+import { ByteOut, frag } from './byte-out.js';
+import { IsoTimeWriter } from './iso-time.js';
+import { ipv6Text } from './addr-text.js';
+import { SOCKET_DOMAINS } from '../tables/socket-domain.js';
+import { SOCKET_TYPES } from '../tables/socket-type.js';
+import { IPC_TYPES, DATA_FORMATS, DATA_UNITS } from '../tables/small-enums.js';
 import { bsmErrno } from '../errno.js';
 
 /** What the renderer needs from an event table (src/catalog/event-table.ts `EventTable` fits). */
@@ -37,29 +38,174 @@ export interface JsonOptions {
 }
 
 export interface JsonRenderer {
-  /** One JSON object and a newline. */
+  /** One record as a JSON line with its newline. */
   record(rec: BsmRecord): string;
+  /** Appends one record's JSON line and newline to the pending output bytes (the fast path for writing out). */
+  push(rec: BsmRecord): void;
+  /** Bytes pushed and not yet taken. */
+  readonly pending: number;
+  /** The pending bytes (UTF-8 NDJSON); the caller owns them, the renderer starts a new buffer. */
+  take(): Buffer;
 }
 
-/** Field keys as JSON fragments, built once. */
-const K = (name: string): string => ',"' + name + '":';
-
-function hex(b: Buffer): string {
-  return '"' + b.toString('hex') + '"';
+// ---- constant fragments, encoded once -------------------------------------------------------------------------
+const K = (name: string): Uint8Array => frag(',"' + name + '":');
+const K_HEX = (name: string): Uint8Array => frag(',"' + name + '_hex":');
+/** `{"type":"<t>"` per token type, built on first use (a handful of types). */
+const TYPE = new Map<string, Uint8Array>();
+function typeFrag(t: string): Uint8Array {
+  let f = TYPE.get(t);
+  if (f === undefined) TYPE.set(t, (f = frag('{"type":"' + t + '"')));
+  return f;
 }
 
-/** Decimal digits of a 64-bit value as a JSON string: exact in every JSON parser. */
-function u64(v: bigint): string {
-  return '"' + v.toString() + '"';
-}
+const F_OFFSET = frag('{"offset":');
+const F_LENGTH = K('length');
+const F_KIND_RECORD = frag(',"kind":"record","intact":');
+const F_KIND_FILE = frag(',"kind":"file-token","intact":');
+const F_TRUE = frag('true');
+const F_FALSE = frag('false');
+const F_HEADER = K('header');
+const F_TOKENS = frag(',"tokens":[');
+const F_DIAGS = frag('],"diagnostics":[');
+const F_RAW = K('raw');
+const F_POS_OFFSET = K('offset');
+const F_SIZE = K('size');
+const F_VERSION = K('version');
+const F_MODIFIER = K('modifier');
+const F_ADDRTYPE = K('addrType');
+const F_ADDR = K('addr');
+const F_TIME = K('time');
+const F_SEC = K('sec');
+const F_MSEC = K('msec');
+const F_MAGIC = K('magic');
+const F_COUNT = K('count');
+const F_NAME = K('name');
+const F_NAME_HEX = K_HEX('name');
+const F_IPCTYPE = K('ipcType');
+const F_IPCTYPENAME = K('ipcTypeName');
+const F_IPCID = K('ipcId');
+const F_PATH = K('path');
+const F_PATH_HEX = K_HEX('path');
+const F_AUID = K('auid');
+const F_EUID = K('euid');
+const F_EGID = K('egid');
+const F_RUID = K('ruid');
+const F_RGID = K('rgid');
+const F_PID = K('pid');
+const F_SID = K('sid');
+const F_PORT = K('port');
+const F_VALUE = K('value');
+const F_TEXT = K('text');
+const F_TEXT_HEX = K_HEX('text');
+const F_ZONE = K('zone');
+const F_ZONE_HEX = K_HEX('zone');
+const F_DATA = K('data');
+const F_VERSIONIHL = K('versionIhl');
+const F_TOS = K('tos');
+const F_TOTALLENGTH = K('totalLength');
+const F_IPID = K('ipId');
+const F_FRAGOFFSET = K('fragOffset');
+const F_TTL = K('ttl');
+const F_PROTOCOL = K('protocol');
+const F_CHECKSUM = K('checksum');
+const F_SRC = K('src');
+const F_DST = K('dst');
+const F_ARGNO = K('argNo');
+const F_SOCKTYPE = K('sockType');
+const F_SOCKTYPENAME = K('sockTypeName');
+const F_LOCALPORT = K('localPort');
+const F_LOCALADDR = K('localAddr');
+const F_REMOTEPORT = K('remotePort');
+const F_REMOTEADDR = K('remoteAddr');
+const F_SEQ = K('seq');
+const F_UID = K('uid');
+const F_GID = K('gid');
+const F_CUID = K('cuid');
+const F_CGID = K('cgid');
+const F_MODE = K('mode');
+const F_KEY = K('key');
+const F_PRIVTYPE = K('privType');
+const F_PRIVTYPE_HEX = K_HEX('privType');
+const F_PRIVSET = K('privSet');
+const F_PRIVSET_HEX = K_HEX('privSet');
+const F_SUCCESS = K('success');
+const F_PRIV = K('priv');
+const F_PRIV_HEX = K_HEX('priv');
+const F_GROUPS = frag(',"groups":[');
+const F_DECLAREDCOUNT = K('declaredCount');
+const F_TRUNCATED = K('truncated');
+const F_STRINGS = frag(',"strings":[');
+const F_STRINGS_HEX = frag(',"strings_hex":[');
+const F_NULL = frag('null');
+const F_FSID = K('fsid');
+const F_NODEID = K('nodeid');
+const F_DEV = K('dev');
+const F_STATUS = K('status');
+const F_DOMAIN = K('domain');
+const F_DOMAINNAME = K('domainName');
+const F_FAMILY = K('family');
+const F_PORTRECORDED = K('portRecorded');
+const F_PORTSWAPPED = K('portSwapped');
+const F_RIGHTS = frag(',"rights":[');
+const F_NUM = K('num');
+const F_UUID = K('uuid');
+const F_SIGNERTYPE = K('signerType');
+const F_SIGNINGID = K('signingId');
+const F_SIGNINGID_HEX = K_HEX('signingId');
+const F_SIGNINGIDTRUNC = K('signingIdTruncated');
+const F_TEAMID = K('teamId');
+const F_TEAMID_HEX = K_HEX('teamId');
+const F_TEAMIDTRUNC = K('teamIdTruncated');
+const F_CDHASH = K('cdhash');
+const F_ID = K('id');
+const F_HOWTOPRINT = K('howToPrint');
+const F_FORMAT = K('format');
+const F_UNIT = K('unit');
+const F_UNITNAME = K('unitName');
+const F_ITEMS = K('items');
+const F_VALUES = frag(',"values":[');
+const F_D_CODE = frag('{"code":"');
+const F_D_SEVERITY = frag('","severity":"');
+const F_D_OFFSET = frag('",' + '"offset":');
+const F_D_RECORDOFFSET = K('recordOffset');
+const F_D_TOKENID = K('tokenId');
+const F_D_SKIPPED = K('skipped');
+const F_D_MESSAGE = K('message');
 
-function swap16(v: number): number {
-  return ((v & 0xff) << 8) | (v >>> 8);
-}
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const CLOSE_OBJ = 0x7d;
+const CLOSE_ARR = 0x5d;
+const NL = 0x0a;
 
-function uuidText(b: Buffer): string {
-  const h = b.toString('hex');
-  return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20, 32);
+/** `,"<key>":"<name>"` for every entry of a name table, built once. */
+function nameFrags(key: string, names: Iterable<readonly [number, string | undefined]>): Map<number, Uint8Array> {
+  const m = new Map<number, Uint8Array>();
+  for (const [n, name] of names) if (name !== undefined) m.set(n, frag(',"' + key + '":' + JSON.stringify(name)));
+  return m;
+}
+const DOMAIN_NAMES = nameFrags('domainName', SOCKET_DOMAINS);
+const SOCKTYPE_NAMES = nameFrags('sockTypeName', SOCKET_TYPES);
+const IPC_NAMES = nameFrags('ipcTypeName', IPC_TYPES.entries());
+const FORMAT_NAMES = nameFrags('format', DATA_FORMATS.entries());
+const UNIT_NAMES = nameFrags('unitName', DATA_UNITS.entries());
+
+/**
+ * `,"status":N,"errno":"EX","errnoText":"…"` for every BSM errno byte value, built once. The name is omitted for
+ * undefined numbers, the text for numbers OpenBSM's table has no text for (bsm-format.md §11.1).
+ */
+let ERRNO: Uint8Array[] | undefined;
+function errnoFragments(): Uint8Array[] {
+  const out = new Array<Uint8Array>(256);
+  for (let n = 0; n < 256; n++) {
+    const e = bsmErrno(n);
+    let s = ',"status":' + n;
+    if (e.name !== undefined) s += ',"errno":' + JSON.stringify(e.name);
+    if (e.text !== undefined) s += ',"errnoText":' + JSON.stringify(e.text);
+    out[n] = frag(s);
+  }
+  return out;
 }
 
 function hasIdentity(rec: BsmRecord): boolean {
@@ -68,43 +214,19 @@ function hasIdentity(rec: BsmRecord): boolean {
   return false;
 }
 
-/**
- * `,"status":N,"errno":"EX","errnoText":"…"` for every BSM errno byte value, built once. The name is omitted for
- * undefined numbers, the text for numbers OpenBSM's table has no text for (bsm-format.md §11.1).
- */
-function errnoFragments(): string[] {
-  const out = new Array<string>(256);
-  for (let n = 0; n < 256; n++) {
-    const e = bsmErrno(n);
-    let s = ',"status":' + n;
-    if (e.name !== undefined) s += ',"errno":' + JSON.stringify(e.name);
-    if (e.text !== undefined) s += ',"errnoText":' + JSON.stringify(e.text);
-    out[n] = s;
-  }
-  return out;
-}
-let ERRNO: string[] | undefined;
-
-function diagnosticJson(d: Diagnostic): string {
-  let s = '{"code":"' + d.code + '","severity":"' + d.severity + '","offset":' + d.offset;
-  if (d.recordOffset !== undefined) s += ',"recordOffset":' + d.recordOffset;
-  if (d.tokenId !== undefined) s += ',"tokenId":' + d.tokenId;
-  if (d.skipped !== undefined) s += ',"skipped":' + d.skipped;
-  return s + ',"message":' + JSON.stringify(d.message) + '}';
-}
-
 class Renderer implements JsonRenderer {
+  private readonly out = new ByteOut();
   private readonly events?: EventDescriber;
-  /** Event fragment per event number, filled on first use (65,536 possible numbers). */
-  private readonly eventFrag = new Map<number, string>();
-  private readonly time = new IsoTimeCache();
-  private readonly errno: string[];
+  /** Event fragment per event number (`,"event":N[,"eventName":…,"eventDesc":…]`), filled on first use. */
+  private readonly eventFrag: Array<Uint8Array | undefined> = new Array(65536);
+  private readonly time = new IsoTimeWriter();
+  private readonly errno: Uint8Array[];
   private readonly xnuMode: boolean | 'auto';
   private xnuSeen = false;
   private readonly le: boolean;
   private readonly positions: boolean;
   private readonly raw: boolean;
-  /** Set per record: the record being rendered (for the XNU check). */
+  /** The record being written and whether it counts as XNU (-1: not yet decided). */
   private cur: BsmRecord | undefined;
   private curXnu = -1;
 
@@ -117,61 +239,137 @@ class Renderer implements JsonRenderer {
     this.errno = ERRNO ??= errnoFragments();
   }
 
-  record(rec: BsmRecord): string {
-    return this.line(rec) + '\n';
+  get pending(): number {
+    return this.out.pos;
   }
 
+  take(): Buffer {
+    return this.out.take();
+  }
+
+  push(rec: BsmRecord): void {
+    this.write(rec);
+    this.out.c(NL);
+  }
+
+  record(rec: BsmRecord): string {
+    const start = this.out.pos;
+    this.push(rec);
+    const s = this.out.buf.toString('utf8', start, this.out.pos);
+    this.out.pos = start;
+    return s;
+  }
+
+  /** The line without its newline (recordToJson). */
   line(rec: BsmRecord): string {
+    const start = this.out.pos;
+    this.write(rec);
+    const s = this.out.buf.toString('utf8', start, this.out.pos);
+    this.out.pos = start;
+    return s;
+  }
+
+  private write(rec: BsmRecord): void {
+    const o = this.out;
     this.cur = rec;
     this.curXnu = -1;
-    let s = '{"offset":' + rec.offset + ',"length":' + rec.bytes.length + ',"kind":"' + rec.kind + '","intact":' + rec.intact;
+    o.kn(F_OFFSET, rec.offset);
+    o.kn(F_LENGTH, rec.bytes.length);
+    o.f(rec.kind === 'record' ? F_KIND_RECORD : F_KIND_FILE);
+    o.f(rec.intact ? F_TRUE : F_FALSE);
     const h = rec.header;
-    if (h) s += ',"header":' + this.header(h);
-    s += ',"tokens":[';
+    if (h) {
+      o.f(F_HEADER);
+      this.header(h);
+    }
+    o.f(F_TOKENS);
     const toks = rec.tokens;
     let first = true;
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i];
       if (t === h) continue;
-      s += first ? this.token(t) : ',' + this.token(t);
+      if (!first) o.c(COMMA);
+      this.token(t);
       first = false;
     }
-    s += '],"diagnostics":[';
+    o.f(F_DIAGS);
     const ds = rec.diagnostics;
-    for (let i = 0; i < ds.length; i++) s += (i ? ',' : '') + diagnosticJson(ds[i]);
-    s += ']';
-    if (this.raw) s += ',"raw":' + hex(rec.bytes);
+    for (let i = 0; i < ds.length; i++) {
+      if (i) o.c(COMMA);
+      this.diagnostic(ds[i]);
+    }
+    o.c(CLOSE_ARR);
+    if (this.raw) {
+      o.f(F_RAW);
+      o.hex(rec.bytes);
+    }
+    o.c(CLOSE_OBJ);
     this.cur = undefined;
-    return s + '}';
   }
 
-  private eventFields(event: number): string {
-    let f = this.eventFrag.get(event);
+  private diagnostic(d: Diagnostic): void {
+    const o = this.out;
+    o.f(F_D_CODE);
+    o.ascii(d.code);
+    o.f(F_D_SEVERITY);
+    o.ascii(d.severity);
+    o.kn(F_D_OFFSET, d.offset);
+    if (d.recordOffset !== undefined) {
+      o.kn(F_D_RECORDOFFSET, d.recordOffset);
+    }
+    if (d.tokenId !== undefined) {
+      o.kn(F_D_TOKENID, d.tokenId);
+    }
+    if (d.skipped !== undefined) {
+      o.kn(F_D_SKIPPED, d.skipped);
+    }
+    o.f(F_D_MESSAGE);
+    o.utf8(JSON.stringify(d.message));
+    o.c(CLOSE_OBJ);
+  }
+
+  private eventFields(event: number): Uint8Array {
+    let f = this.eventFrag[event];
     if (f === undefined) {
-      f = ',"event":' + event;
+      let s = ',"event":' + event;
       const d = this.events?.describe(event);
-      if (d) f += ',"eventName":' + JSON.stringify(d.name) + ',"eventDesc":' + JSON.stringify(d.description);
-      this.eventFrag.set(event, f);
+      if (d) s += ',"eventName":' + JSON.stringify(d.name) + ',"eventDesc":' + JSON.stringify(d.description);
+      this.eventFrag[event] = f = frag(s);
     }
     return f;
   }
 
-  private header(h: HeaderToken): string {
-    let s = '{"type":"' + h.type + '"' + this.pos(h) + ',"size":' + h.size + ',"version":' + h.version;
-    s += this.eventFields(h.event) + ',"modifier":' + h.modifier;
-    if (h.type === 'header32_ex' || h.type === 'header64_ex') s += ',"addrType":' + h.addrType + ',"addr":"' + addrText(h.addr) + '"';
-    if (h.type === 'header32' || h.type === 'header32_ex') {
-      const t = this.time.text(h.sec, h.msec);
-      s += ',"time":' + (t === null ? 'null' : '"' + t + '"') + ',"sec":' + h.sec + ',"msec":' + h.msec;
-    } else {
-      const t = this.time.text64(h.sec, h.msec);
-      s += ',"time":' + (t === null ? 'null' : '"' + t + '"') + ',"sec":' + u64(h.sec) + ',"msec":' + u64(h.msec);
+  private header(h: HeaderToken): void {
+    const o = this.out;
+    o.f(typeFrag(h.type));
+    this.pos(h);
+    o.kn(F_SIZE, h.size);
+    o.kn(F_VERSION, h.version);
+    o.f(this.eventFields(h.event));
+    o.kn(F_MODIFIER, h.modifier);
+    if (h.type === 'header32_ex' || h.type === 'header64_ex') {
+      o.kn(F_ADDRTYPE, h.addrType);
+      this.addr(F_ADDR, h.addr);
     }
-    return s + '}';
+    o.f(F_TIME);
+    if (h.type === 'header32' || h.type === 'header32_ex') {
+      this.time.write(o, h.sec, h.msec);
+      o.kn(F_SEC, h.sec);
+      o.kn(F_MSEC, h.msec);
+    } else {
+      this.time.write64(o, h.sec, h.msec);
+      o.f(F_SEC);
+      o.u64(h.sec);
+      o.f(F_MSEC);
+      o.u64(h.msec);
+    }
+    o.c(CLOSE_OBJ);
   }
 
-  private pos(t: Token): string {
-    return this.positions ? ',"offset":' + t.offset + ',"length":' + t.length : '';
+  private pos(t: Token): void {
+    if (!this.positions) return;
+    this.out.kn(F_POS_OFFSET, t.offset);
+    this.out.kn(F_LENGTH, t.length);
   }
 
   private isXnu(): boolean {
@@ -184,32 +382,69 @@ class Renderer implements JsonRenderer {
     return this.curXnu === 1;
   }
 
-  private token(t: Token): string {
-    let s = '{"type":"' + t.type + '"' + this.pos(t);
+  /** `key` + quoted address text. */
+  private addr(key: Uint8Array, a: Buffer): void {
+    const o = this.out;
+    o.f(key);
+    if (a.length === 4) {
+      o.ipv4(a);
+      return;
+    }
+    o.c(QUOTE);
+    o.ascii(a.length === 16 ? ipv6Text(a, 0) : a.toString('hex'));
+    o.c(QUOTE);
+  }
+
+  /** `key` + string by the string rule, plus `hexKey` + exact hex when the bytes are not valid UTF-8. */
+  private str(key: Uint8Array, hexKey: Uint8Array, b: Buffer): void {
+    const o = this.out;
+    o.f(key);
+    if (!o.str(b)) {
+      o.f(hexKey);
+      o.hex(b);
+    }
+  }
+
+  private token(t: Token): void {
+    const o = this.out;
     switch (t.type) {
       case 'header32':
       case 'header32_ex':
       case 'header64':
       case 'header64_ex':
-        // A header that is not the record's header (never produced by the decoder, but representable).
-        return this.header(t);
+        // A header that is not the record's own (never produced by the decoder, but representable).
+        this.header(t);
+        return;
+      default:
+        break;
+    }
+    o.f(typeFrag(t.type));
+    this.pos(t);
+    switch (t.type) {
       case 'trailer':
-        return s + ',"magic":' + t.magic + ',"count":' + t.count + '}';
-      case 'file': {
-        const tm = this.time.text(t.sec, t.msec);
-        s += ',"time":' + (tm === null ? 'null' : '"' + tm + '"') + ',"sec":' + t.sec + ',"msec":' + t.msec;
-        return s + stringField(',"name":', ',"name_hex":', t.name) + '}';
-      }
+        o.kn(F_MAGIC, t.magic);
+        o.kn(F_COUNT, t.count);
+        break;
+      case 'file':
+        o.f(F_TIME);
+        this.time.write(o, t.sec, t.msec);
+        o.kn(F_SEC, t.sec);
+        o.kn(F_MSEC, t.msec);
+        this.str(F_NAME, F_NAME_HEX, t.name);
+        break;
       case 'data':
-        return s + this.data(t.howToPrint, t.unit, t.count, t.items) + '}';
+        this.data(t.howToPrint, t.unit, t.count, t.items);
+        break;
       case 'ipc': {
-        const n = ipcTypeName(t.ipcType);
-        s += ',"ipcType":' + t.ipcType;
-        if (n !== undefined) s += ',"ipcTypeName":"' + n + '"';
-        return s + ',"ipcId":' + t.ipcId + '}';
+        o.kn(F_IPCTYPE, t.ipcType);
+        const n = IPC_NAMES.get(t.ipcType);
+        if (n !== undefined) o.f(n);
+        o.kn(F_IPCID, t.ipcId);
+        break;
       }
       case 'path':
-        return s + stringField(',"path":', ',"path_hex":', t.path) + '}';
+        this.str(F_PATH, F_PATH_HEX, t.path);
+        break;
       case 'subject32':
       case 'process32':
       case 'subject32_ex':
@@ -218,161 +453,273 @@ class Renderer implements JsonRenderer {
       case 'process64':
       case 'subject64_ex':
       case 'process64_ex':
-        return (
-          s + ',"auid":' + t.auid + ',"euid":' + t.euid + ',"egid":' + t.egid + ',"ruid":' + t.ruid + ',"rgid":' + t.rgid +
-          ',"pid":' + t.pid + ',"sid":' + t.sid + ',"port":' + (typeof t.port === 'bigint' ? u64(t.port) : t.port) +
-          ',"addrType":' + t.addrType + ',"addr":"' + addrText(t.addr) + '"}'
-        );
+        o.kn(F_AUID, t.auid);
+        o.kn(F_EUID, t.euid);
+        o.kn(F_EGID, t.egid);
+        o.kn(F_RUID, t.ruid);
+        o.kn(F_RGID, t.rgid);
+        o.kn(F_PID, t.pid);
+        o.kn(F_SID, t.sid);
+        o.f(F_PORT);
+        if (typeof t.port === 'bigint') o.u64(t.port);
+        else o.u(t.port);
+        o.kn(F_ADDRTYPE, t.addrType);
+        this.addr(F_ADDR, t.addr);
+        break;
       case 'return32':
-        return s + this.errno[t.status] + ',"value":' + t.value + '}';
+        o.f(this.errno[t.status]);
+        o.kn(F_VALUE, t.value);
+        break;
       case 'return64':
-        return s + this.errno[t.status] + ',"value":' + u64(t.value) + '}';
+        o.f(this.errno[t.status]);
+        o.f(F_VALUE);
+        o.u64(t.value);
+        break;
       case 'text':
-        return s + stringField(',"text":', ',"text_hex":', t.text) + '}';
+        this.str(F_TEXT, F_TEXT_HEX, t.text);
+        break;
       case 'zonename':
-        return s + stringField(',"zone":', ',"zone_hex":', t.zone) + '}';
+        this.str(F_ZONE, F_ZONE_HEX, t.zone);
+        break;
       case 'opaque':
-        return s + ',"data":' + hex(t.data) + '}';
+        o.f(F_DATA);
+        o.hex(t.data);
+        break;
       case 'in_addr':
-        return s + ',"addr":"' + addrText(t.addr) + '"}';
+        this.addr(F_ADDR, t.addr);
+        break;
       case 'in_addr_ex':
-        return s + ',"addrType":' + t.addrType + ',"addr":"' + addrText(t.addr) + '"}';
+        o.kn(F_ADDRTYPE, t.addrType);
+        this.addr(F_ADDR, t.addr);
+        break;
       case 'ip':
-        return (
-          s + ',"versionIhl":' + t.versionIhl + ',"tos":' + t.tos + ',"totalLength":' + t.totalLength + ',"ipId":' + t.ipId +
-          ',"fragOffset":' + t.fragOffset + ',"ttl":' + t.ttl + ',"protocol":' + t.protocol + ',"checksum":' + t.checksum +
-          ',"src":"' + addrText(t.src) + '","dst":"' + addrText(t.dst) + '"}'
-        );
+        o.kn(F_VERSIONIHL, t.versionIhl);
+        o.kn(F_TOS, t.tos);
+        o.kn(F_TOTALLENGTH, t.totalLength);
+        o.kn(F_IPID, t.ipId);
+        o.kn(F_FRAGOFFSET, t.fragOffset);
+        o.kn(F_TTL, t.ttl);
+        o.kn(F_PROTOCOL, t.protocol);
+        o.kn(F_CHECKSUM, t.checksum);
+        this.addr(F_SRC, t.src);
+        this.addr(F_DST, t.dst);
+        break;
       case 'iport':
-        return s + ',"port":' + t.port + '}';
+        o.kn(F_PORT, t.port);
+        break;
       case 'arg32':
-        return s + ',"argNo":' + t.argNo + ',"value":' + t.value + stringField(',"text":', ',"text_hex":', t.text) + '}';
+        o.kn(F_ARGNO, t.argNo);
+        o.kn(F_VALUE, t.value);
+        this.str(F_TEXT, F_TEXT_HEX, t.text);
+        break;
       case 'arg64':
-        return s + ',"argNo":' + t.argNo + ',"value":' + u64(t.value) + stringField(',"text":', ',"text_hex":', t.text) + '}';
+        o.kn(F_ARGNO, t.argNo);
+        o.f(F_VALUE);
+        o.u64(t.value);
+        this.str(F_TEXT, F_TEXT_HEX, t.text);
+        break;
       case 'socket':
-        return (
-          s + ',"sockType":' + t.sockType + ',"localPort":' + t.localPort + ',"localAddr":"' + addrText(t.localAddr) +
-          '","remotePort":' + t.remotePort + ',"remoteAddr":"' + addrText(t.remoteAddr) + '"}'
-        );
+        o.kn(F_SOCKTYPE, t.sockType);
+        o.kn(F_LOCALPORT, t.localPort);
+        this.addr(F_LOCALADDR, t.localAddr);
+        o.kn(F_REMOTEPORT, t.remotePort);
+        this.addr(F_REMOTEADDR, t.remoteAddr);
+        break;
       case 'seq':
-        return s + ',"seq":' + t.seq + '}';
+        o.kn(F_SEQ, t.seq);
+        break;
       case 'ipc_perm':
-        return (
-          s + ',"uid":' + t.uid + ',"gid":' + t.gid + ',"cuid":' + t.cuid + ',"cgid":' + t.cgid + ',"mode":' + t.mode +
-          ',"seq":' + t.seq + ',"key":' + t.key + '}'
-        );
+        o.kn(F_UID, t.uid);
+        o.kn(F_GID, t.gid);
+        o.kn(F_CUID, t.cuid);
+        o.kn(F_CGID, t.cgid);
+        o.kn(F_MODE, t.mode);
+        o.kn(F_SEQ, t.seq);
+        o.kn(F_KEY, t.key);
+        break;
       case 'privset':
-        return (
-          s + stringField(',"privType":', ',"privType_hex":', t.privType) +
-          stringField(',"privSet":', ',"privSet_hex":', t.privSet) + '}'
-        );
+        this.str(F_PRIVTYPE, F_PRIVTYPE_HEX, t.privType);
+        this.str(F_PRIVSET, F_PRIVSET_HEX, t.privSet);
+        break;
       case 'upriv':
-        return s + ',"success":' + t.success + stringField(',"priv":', ',"priv_hex":', t.priv) + '}';
-      case 'newgroups':
-        return s + ',"groups":[' + t.groups.join(',') + ']}';
+        o.kn(F_SUCCESS, t.success);
+        this.str(F_PRIV, F_PRIV_HEX, t.priv);
+        break;
+      case 'newgroups': {
+        o.f(F_GROUPS);
+        const g = t.groups;
+        for (let i = 0; i < g.length; i++) {
+          if (i) o.c(COMMA);
+          o.u(g[i]);
+        }
+        o.c(CLOSE_ARR);
+        break;
+      }
       case 'exec_args':
       case 'exec_env':
       case 'path_attr':
       case 'krb5_principal':
       case 'cert_hash':
-        return s + ',"declaredCount":' + t.declaredCount + ',"truncated":' + t.truncated + stringList(t.strings) + '}';
+        o.kn(F_DECLAREDCOUNT, t.declaredCount);
+        o.f(F_TRUNCATED);
+        o.f(t.truncated ? F_TRUE : F_FALSE);
+        this.stringList(t.strings);
+        break;
       case 'attr32':
       case 'attr64':
-        return (
-          s + ',"mode":' + t.mode + ',"uid":' + t.uid + ',"gid":' + t.gid + ',"fsid":' + t.fsid + ',"nodeid":' + u64(t.nodeid) +
-          ',"dev":' + (typeof t.dev === 'bigint' ? u64(t.dev) : t.dev) + '}'
-        );
+        o.kn(F_MODE, t.mode);
+        o.kn(F_UID, t.uid);
+        o.kn(F_GID, t.gid);
+        o.kn(F_FSID, t.fsid);
+        o.f(F_NODEID);
+        o.u64(t.nodeid);
+        o.f(F_DEV);
+        if (typeof t.dev === 'bigint') o.u64(t.dev);
+        else o.u(t.dev);
+        break;
       case 'exit':
-        return s + ',"status":' + t.status + ',"value":' + t.value + '}';
+        o.kn(F_STATUS, t.status);
+        o.kn(F_VALUE, t.value);
+        break;
       case 'socket_ex': {
-        const dn = socketDomainName(t.domain);
-        const tn = socketTypeName(t.sockType);
-        s += ',"domain":' + t.domain;
-        if (dn !== undefined) s += ',"domainName":"' + dn + '"';
-        s += ',"sockType":' + t.sockType;
-        if (tn !== undefined) s += ',"sockTypeName":"' + tn + '"';
-        return (
-          s + ',"addrType":' + t.addrType + ',"localPort":' + t.localPort + ',"localAddr":"' + addrText(t.localAddr) +
-          '","remotePort":' + t.remotePort + ',"remoteAddr":"' + addrText(t.remoteAddr) + '"}'
-        );
+        o.kn(F_DOMAIN, t.domain);
+        const dn = DOMAIN_NAMES.get(t.domain);
+        if (dn !== undefined) o.f(dn);
+        o.kn(F_SOCKTYPE, t.sockType);
+        const tn = SOCKTYPE_NAMES.get(t.sockType);
+        if (tn !== undefined) o.f(tn);
+        o.kn(F_ADDRTYPE, t.addrType);
+        o.kn(F_LOCALPORT, t.localPort);
+        this.addr(F_LOCALADDR, t.localAddr);
+        o.kn(F_REMOTEPORT, t.remotePort);
+        this.addr(F_REMOTEADDR, t.remoteAddr);
+        break;
       }
       case 'sockinet32':
-        return s + ',"family":' + t.family + ',"port":' + t.port + ',"addr":"' + addrText(t.addr) + '"}';
+        o.kn(F_FAMILY, t.family);
+        o.kn(F_PORT, t.port);
+        this.addr(F_ADDR, t.addr);
+        break;
       case 'sockinet128': {
         const x = this.isXnu();
-        return (
-          s + ',"family":' + t.family + ',"port":' + (x ? swap16(t.port) : t.port) + ',"portRecorded":' + t.port +
-          ',"portSwapped":' + x + ',"addr":"' + addrText(t.addr) + '"}'
-        );
+        o.kn(F_FAMILY, t.family);
+        o.kn(F_PORT, x ? ((t.port & 0xff) << 8) | (t.port >>> 8) : t.port);
+        o.kn(F_PORTRECORDED, t.port);
+        o.f(F_PORTSWAPPED);
+        o.f(x ? F_TRUE : F_FALSE);
+        this.addr(F_ADDR, t.addr);
+        break;
       }
       case 'sockunix':
-        return s + ',"family":' + t.family + stringField(',"path":', ',"path_hex":', t.path) + '}';
+        o.kn(F_FAMILY, t.family);
+        this.str(F_PATH, F_PATH_HEX, t.path);
+        break;
       case 'rights':
-        return s + ',"rights":[' + u64(t.rights[0]) + ',' + u64(t.rights[1]) + ']}';
+        o.f(F_RIGHTS);
+        o.u64(t.rights[0]);
+        o.c(COMMA);
+        o.u64(t.rights[1]);
+        o.c(CLOSE_ARR);
+        break;
       case 'arg_uuid':
-      case 'ret_uuid':
-        return s + ',"num":' + t.num + ',"uuid":"' + uuidText(t.uuid) + '"' + stringField(',"text":', ',"text_hex":', t.text) + '}';
+      case 'ret_uuid': {
+        o.kn(F_NUM, t.num);
+        const h = t.uuid.toString('hex');
+        o.f(F_UUID);
+        o.c(QUOTE);
+        o.ascii(h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20));
+        o.c(QUOTE);
+        this.str(F_TEXT, F_TEXT_HEX, t.text);
+        break;
+      }
       case 'identity':
-        return (
-          s + ',"signerType":' + t.signerType + stringField(',"signingId":', ',"signingId_hex":', t.signingId) +
-          ',"signingIdTruncated":' + t.signingIdTruncated + stringField(',"teamId":', ',"teamId_hex":', t.teamId) +
-          ',"teamIdTruncated":' + t.teamIdTruncated + ',"cdhash":' + hex(t.cdhash) + '}'
-        );
+        o.kn(F_SIGNERTYPE, t.signerType);
+        this.str(F_SIGNINGID, F_SIGNINGID_HEX, t.signingId);
+        o.kn(F_SIGNINGIDTRUNC, t.signingIdTruncated);
+        this.str(F_TEAMID, F_TEAMID_HEX, t.teamId);
+        o.kn(F_TEAMIDTRUNC, t.teamIdTruncated);
+        o.f(F_CDHASH);
+        o.hex(t.cdhash);
+        break;
       case 'unknown':
-        return s + ',"id":' + t.id + ',"data":' + hex(t.data) + '}';
+        o.kn(F_ID, t.id);
+        o.f(F_DATA);
+        o.hex(t.data);
+        break;
     }
+    o.c(CLOSE_OBJ);
+  }
+
+  /** `,"strings":[…]`, plus `,"strings_hex":[…]` (hex of each invalid UTF-8 string, null for the others). */
+  private stringList(strings: Buffer[]): void {
+    const o = this.out;
+    o.f(F_STRINGS);
+    let bad = false;
+    for (let i = 0; i < strings.length; i++) {
+      if (i) o.c(COMMA);
+      if (!o.str(strings[i])) bad = true;
+    }
+    o.c(CLOSE_ARR);
+    if (!bad) return;
+    o.f(F_STRINGS_HEX);
+    const scratch = new ByteOut(256);
+    for (let i = 0; i < strings.length; i++) {
+      if (i) o.c(COMMA);
+      scratch.pos = 0;
+      if (scratch.str(strings[i])) o.f(F_NULL);
+      else o.hex(strings[i]);
+    }
+    o.c(CLOSE_ARR);
   }
 
   /** Data token fields: raw items as hex plus one decoded value per item (docs/json-format.md "Data tokens"). */
-  private data(how: number, unit: number, count: number, items: Buffer): string {
-    const fmt = dataFormatName(how);
-    const un = dataUnitName(unit);
-    let s = ',"howToPrint":' + how;
-    if (fmt !== undefined) s += ',"format":"' + fmt + '"';
-    s += ',"unit":' + unit;
-    if (un !== undefined) s += ',"unitName":"' + un + '"';
-    s += ',"count":' + count + ',"items":' + hex(items) + ',"values":[';
+  private data(how: number, unit: number, count: number, items: Buffer): void {
+    const o = this.out;
+    o.kn(F_HOWTOPRINT, how);
+    const fmt = FORMAT_NAMES.get(how);
+    if (fmt !== undefined) o.f(fmt);
+    o.kn(F_UNIT, unit);
+    const un = UNIT_NAMES.get(unit);
+    if (un !== undefined) o.f(un);
+    o.kn(F_COUNT, count);
+    o.f(F_ITEMS);
+    o.hex(items);
+    o.f(F_VALUES);
     const le = this.le;
     const n = items.length;
     switch (unit) {
       case 0:
-        for (let i = 0; i < n; i++) s += (i ? ',' : '') + items[i];
+        for (let i = 0; i < n; i++) {
+          if (i) o.c(COMMA);
+          o.u(items[i]);
+        }
         break;
       case 1:
-        for (let i = 0; i + 2 <= n; i += 2) s += (i ? ',' : '') + (le ? items.readUInt16LE(i) : items.readUInt16BE(i));
+        for (let i = 0; i + 2 <= n; i += 2) {
+          if (i) o.c(COMMA);
+          o.u(le ? items.readUInt16LE(i) : items.readUInt16BE(i));
+        }
         break;
       case 2:
-        for (let i = 0; i + 4 <= n; i += 4) s += (i ? ',' : '') + (le ? items.readUInt32LE(i) : items.readUInt32BE(i));
+        for (let i = 0; i + 4 <= n; i += 4) {
+          if (i) o.c(COMMA);
+          o.u(le ? items.readUInt32LE(i) : items.readUInt32BE(i));
+        }
         break;
       case 3:
-        for (let i = 0; i + 8 <= n; i += 8) s += (i ? ',' : '') + u64(le ? items.readBigUInt64LE(i) : items.readBigUInt64BE(i));
+        for (let i = 0; i + 8 <= n; i += 8) {
+          if (i) o.c(COMMA);
+          o.u64(le ? items.readBigUInt64LE(i) : items.readBigUInt64BE(i));
+        }
         break;
     }
-    s += ']';
-    if (how === 4) s += stringField(',"text":', ',"text_hex":', items);
-    return s;
+    o.c(CLOSE_ARR);
+    if (how === 4) this.str(F_TEXT, F_TEXT_HEX, items);
   }
-}
-
-/** `,"strings":[…]` plus `,"strings_hex":[…]` (hex for each invalid UTF-8 string, null for the others) if needed. */
-function stringList(strings: Buffer[]): string {
-  let s = ',"strings":[';
-  let bad = false;
-  for (let i = 0; i < strings.length; i++) {
-    s += (i ? ',' : '') + stringLiteral(strings[i]);
-    if (!bad && !isUtf8Text(strings[i])) bad = true;
-  }
-  s += ']';
-  if (bad) {
-    s += ',"strings_hex":[';
-    for (let i = 0; i < strings.length; i++) s += (i ? ',' : '') + (isUtf8Text(strings[i]) ? 'null' : hex(strings[i]));
-    s += ']';
-  }
-  return s;
 }
 
 /**
- * A renderer for a stream of records: caches per-renderer fragments (event names, the current second's time
+ * A renderer for a stream of records: caches per-renderer fragments (event names, the current day's time
  * prefix) and, with `xnu: 'auto'`, remembers once an identity token has shown the stream to be from XNU.
  */
 export function createJsonRenderer(opts: JsonOptions = {}): JsonRenderer {
