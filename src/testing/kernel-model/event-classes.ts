@@ -39,6 +39,7 @@ export const AuditEvent = {
   OPEN_WC: 77,
   OPEN_RW: 80,
   CLOSE: 112,
+  AUDIT: 211,
   LOGIN: 6152,
   LOGOUT: 6153,
   SU: 6159,
@@ -73,6 +74,7 @@ const defaults: Array<[number, number]> = [
   [AuditEvent.SU, C.lo],
   [AuditEvent.OPENSSH, C.lo],
   [AuditEvent.POSIX_SPAWN, C.pc],
+  [AuditEvent.AUDIT, C.ot],
   // macOS session events are not in OpenBSM's table; XNU's audit_event gives them class aa.
   [AuditEvent.SESSION_START, C.aa],
   [AuditEvent.SESSION_UPDATE, C.aa],

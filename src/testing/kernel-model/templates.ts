@@ -208,7 +208,7 @@ export function buildTemplates(personality: Personality): Map<Shape, Template[]>
   user('audit_startup', E.AUDIT_STARTUP, 'auditd::Audit startup');
   user('audit_shutdown', E.AUDIT_SHUTDOWN, 'auditd::Audit shutdown');
   // The kernel's own record of the audit(2) call (AUE_AUDIT 211, class ot) follows a user record.
-  add(build('audit_syscall', 211, K, [subject(false), ret(0, 0)], false, personality));
+  add(build('audit_syscall', E.AUDIT, K, [subject(false), ret(0, 0)], false, personality));
   if (xnu) {
     for (const ev of [E.SESSION_START, E.SESSION_UPDATE, E.SESSION_END, E.SESSION_CLOSE]) {
       add(build('session', ev, KIND_SESSION, [subject(true), ret(0, 0)], false, personality));
