@@ -22,8 +22,8 @@ export const MATCH = 1;
 /** matchBytes only: the fast walker could not vouch for the record; decode it and use matchRecord. */
 export const UNSURE = -1;
 /**
- * The record is damaged. Corrected mode: a token failed to decode (the record is reported, never emitted unless
- * asked). openbsm mode: libbsm's token parser would have failed while the record was still selected, which sets
+ * The record is damaged. Corrected mode: it is not intact (a token failed to decode, or the trailer or size is
+ * wrong); it is reported, never emitted unless asked. openbsm mode: libbsm's token parser would have failed while the record was still selected, which sets
  * upstream's sticky error (§5 bug 2).
  */
 export const DAMAGED = 2;
@@ -40,6 +40,16 @@ const K_ZONE = 7;
 const K_SOCK = 8;
 /** openbsm mode: ids libbsm does not parse; fetch_invalid_tok swallows the rest of the record (bsm-format.md §2.2). */
 const K_SWALLOW = 9;
+
+/** Token ids libbsm's au_fetch_tok() parses (bsm-format.md §4, "libbsm parses = yes"). */
+const LIBBSM_PARSES = new Uint8Array(256);
+for (const id of [
+  0x11, 0x13, 0x14, 0x15, 0x21, 0x22, 0x23, 0x24, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x32,
+  0x38, 0x39, 0x3b, 0x3c, 0x3d, 0x3e, 0x52, 0x60, 0x71, 0x72, 0x73, 0x74, 0x75, 0x77, 0x79, 0x7a, 0x7b, 0x7c, 0x7d,
+  0x7e, 0x7f, 0x80, 0x81, 0x82, 0x84, 0x85,
+]) {
+  LIBBSM_PARSES[id] = 1;
+}
 
 /** au_preselect outcome bits per event (config-files.md §8.1). */
 const PRS_BOTH = 1;
@@ -301,46 +311,58 @@ export function compileSelection(o: SelectOptions): Selection {
 
   function matchRecord(r: BsmRecord, judgeDamaged = false): typeof NO_MATCH | typeof MATCH | typeof DAMAGED {
     if (r.kind === 'file-token') return fileTokenMatches ? MATCH : NO_MATCH;
+    if (compat) return matchLikeLibbsm(r);
+    // Corrected mode: anything short of intact (a token that did not decode, a bad trailer or size) is damage;
+    // the output must stay a valid trail.
+    if (!r.intact && !judgeDamaged) return DAMAGED;
     begin();
-    // Where decoding failed (relative to the record), and whether libbsm's parser would fail there too.
-    let failAt = Infinity;
-    let libbsmFails = false;
-    for (const d of r.diagnostics) {
-      const c = d.code;
-      const tokenFailure = c === 'BSM_E_BAD_TOKEN' || c === 'BSM_E_UNKNOWN_TOKEN' || (compat && c === 'BSM_W_EXEC_ARGS_TRUNCATED');
-      if (!tokenFailure) continue;
-      const rel = d.offset - r.offset;
-      if (rel < failAt) {
-        failAt = rel;
-        // libbsm skips unknown ids (fetch_invalid_tok) but fails on truncated tokens and over-counted exec args.
-        libbsmFails = c !== 'BSM_E_UNKNOWN_TOKEN';
-      }
-    }
-    const damaged = failAt !== Infinity || r.header === undefined;
-    if (damaged && !compat && !judgeDamaged) return DAMAGED;
     let ok = true;
-    let reached = true;
     const b = r.bytes;
     for (const t of r.tokens) {
-      if (t.offset >= failAt) break;
       const kind = kinds[t.id]!;
       if (kind === 0 || t.type === 'trailer' || t.type === 'unknown') continue;
-      if (kind === K_SWALLOW) {
-        reached = false;
-        break;
-      }
       if (!check(kind, b, t.offset, t.offset + t.length)) {
         ok = false;
-        if (compat || !judgeDamaged) break;
+        break;
       }
-    }
-    if (compat) {
-      // Upstream stops at the first failing check, so only a still-selected record reaches the bad token.
-      if (ok && reached && (libbsmFails || r.header === undefined)) return DAMAGED;
-      if (r.header === undefined) return NO_MATCH;
     }
     return finish(ok) ? MATCH : NO_MATCH;
   }
+
+  /**
+   * openbsm mode on a decoded record: the checks in token order, stopping where upstream's au_fetch_tok() loop
+   * stops. libbsm fails (setting the sticky error) on a token it parses but cannot decode, including an
+   * over-counted exec args token; an id it does not parse is swallowed to the trailer by fetch_invalid_tok(),
+   * which itself fails when there is no payload before the trailer (bsm-format.md §2.2).
+   */
+  function matchLikeLibbsm(r: BsmRecord): typeof NO_MATCH | typeof MATCH | typeof DAMAGED {
+    begin();
+    if (r.header === undefined) return DAMAGED;
+    let failAt = Infinity;
+    for (const d of r.diagnostics) {
+      const c = d.code;
+      if (c === 'BSM_E_BAD_TOKEN' || c === 'BSM_E_UNKNOWN_TOKEN' || c === 'BSM_W_EXEC_ARGS_TRUNCATED') {
+        failAt = Math.min(failAt, d.offset - r.offset);
+      }
+    }
+    const b = r.bytes;
+    const n = b.length;
+    /** Upstream's verdict at a token it cannot fetch normally: error, or swallow the rest of the record. */
+    const atUnfetchable = (at: number): typeof NO_MATCH | typeof MATCH | typeof DAMAGED => {
+      if (LIBBSM_PARSES[b[at]!] === 1 || at >= n - 8) return DAMAGED;
+      return (requested & ~checked) === 0 ? MATCH : NO_MATCH;
+    };
+    for (const t of r.tokens) {
+      if (t.offset >= failAt) break;
+      if (t.type === 'trailer' || t.type === 'unknown') continue;
+      if (LIBBSM_PARSES[t.id] !== 1) return atUnfetchable(t.offset);
+      const kind = kinds[t.id]!;
+      if (kind !== 0 && !check(kind, b, t.offset, t.offset + t.length)) return NO_MATCH;
+    }
+    if (failAt < n) return atUnfetchable(failAt);
+    return (requested & ~checked) === 0 ? MATCH : NO_MATCH;
+  }
+
 
   // A standalone file token checks nothing: upstream passes it only when no option is requested (-v counts, so
   // `-v` alone prints file tokens). Corrected mode passes it with no selection option, or with -A (§7.3).
