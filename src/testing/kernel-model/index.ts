@@ -89,7 +89,8 @@ export class KernelModel {
     const { stderr: stderrMode, ...rest } = opts;
     const config: ModelConfig = { ...rest, endpoint };
     const script = join(here, isTs ? 'main.ts' : 'main.js');
-    const execArgv = isTs ? ['--import', 'tsx'] : [];
+    // running from sources: the child needs the same TypeScript loader, found from here rather than from its cwd
+    const execArgv = isTs ? ['--import', import.meta.resolve('tsx')] : [];
     const child = spawn(process.execPath, [...execArgv, script, JSON.stringify(config)], {
       stdio: ['ignore', 'pipe', stderrMode === 'inherit' ? 'inherit' : 'pipe'],
     });
