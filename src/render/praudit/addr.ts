@@ -1,0 +1,45 @@
+/** Address text as praudit prints it: inet_ntoa for IPv4, glibc-style inet_ntop for IPv6 (bsm-format.md §7.2). */
+
+/** Dotted quad of 4 bytes at `at`. */
+export function ipv4(b: Buffer, at = 0): string {
+  return b[at] + '.' + b[at + 1] + '.' + b[at + 2] + '.' + b[at + 3];
+}
+
+/**
+ * inet_ntop(AF_INET6): the longest run (first of equals) of two or more zero groups becomes "::";
+ * ::a.b.c.d and ::ffff:a.b.c.d keep their IPv4 tail in dotted form.
+ */
+export function ipv6(b: Buffer, at = 0): string {
+  const w = new Array<number>(8);
+  for (let i = 0; i < 8; i++) w[i] = (b[at + 2 * i] << 8) | b[at + 2 * i + 1];
+  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (w[i] === 0) {
+      if (curBase === -1) { curBase = i; curLen = 1; } else curLen++;
+    } else if (curBase !== -1) {
+      if (bestBase === -1 || curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
+      curBase = -1;
+    }
+  }
+  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) { bestBase = curBase; bestLen = curLen; }
+  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) s += ':';
+      continue;
+    }
+    if (i !== 0) s += ':';
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+      return s + ipv4(b, at + 12);
+    }
+    s += w[i].toString(16);
+  }
+  if (bestBase !== -1 && bestBase + bestLen === 8) s += ':';
+  return s;
+}
+
+/** An `_ex` address by its type (4 or 16); praudit prints `invalid` for any other type. */
+export function ipEx(type: number, b: Buffer): string {
+  return type === 4 ? ipv4(b) : type === 16 ? ipv6(b) : 'invalid';
+}
