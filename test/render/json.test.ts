@@ -367,3 +367,21 @@ test('IPv6 text matches WHATWG URL serialisation for random addresses, and inet_
   assert.equal(ipv6Text(h('20010db8000000010001000100010001')), '2001:db8:0:1:1:1:1:1');
   assert.equal(ipv4Text(B(255, 0, 10, 1)), '255.0.10.1');
 });
+
+test('tokenPositions adds offset and length to every token and changes nothing else', () => {
+  const body = everyToken();
+  const r = rec([header(), ...body, trailer()]);
+  const plain = render(r);
+  const withPos = render(r, { tokenPositions: true });
+  assert.equal(withPos.tokens.length, plain.tokens.length);
+  withPos.tokens.forEach((t: any, i: number) => {
+    const model = r.tokens[i + 1];
+    assert.equal(t.offset, model.offset, model.type);
+    assert.equal(t.length, model.length, model.type);
+    const { offset: _o, length: _l, ...rest } = t;
+    assert.deepEqual(rest, plain.tokens[i], model.type);
+    assert.deepEqual(Object.keys(t).slice(0, 3), ['type', 'offset', 'length'], model.type);
+  });
+  const { offset: _o, length: _l, ...h } = withPos.header;
+  assert.deepEqual(h, plain.header);
+});

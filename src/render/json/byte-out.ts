@@ -106,6 +106,12 @@ export class ByteOut {
   f(b: Uint8Array): void {
     const n = b.length;
     if (this.pos + n > this.buf.length) this.grow(n);
+    if (n > 32) {
+      // Long fragments (record prefixes, errno openings): the native copy wins over the byte loop.
+      this.buf.set(b, this.pos);
+      this.pos += n;
+      return;
+    }
     const o = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) o[p++] = b[i];

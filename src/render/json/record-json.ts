@@ -61,33 +61,24 @@ function typeFrag(t: string): Uint8Array {
 
 const F_OFFSET = frag('{"offset":');
 const F_LENGTH = K('length');
-const F_KIND_RECORD = frag(',"kind":"record","intact":');
-const F_KIND_FILE = frag(',"kind":"file-token","intact":');
 const F_TRUE = frag('true');
 const F_FALSE = frag('false');
-const F_HEADER = K('header');
-const F_TOKENS = frag(',"tokens":[');
 const F_DIAGS = frag('],"diagnostics":[');
 const F_RAW = K('raw');
 const F_POS_OFFSET = K('offset');
 const F_SIZE = K('size');
 const F_VERSION = K('version');
-const F_MODIFIER = K('modifier');
 const F_ADDRTYPE = K('addrType');
 const F_ADDR = K('addr');
 const F_TIME = K('time');
 const F_SEC = K('sec');
 const F_MSEC = K('msec');
-const F_MAGIC = K('magic');
 const F_COUNT = K('count');
 const F_NAME = K('name');
 const F_NAME_HEX = K_HEX('name');
-const F_IPCTYPE = K('ipcType');
-const F_IPCTYPENAME = K('ipcTypeName');
 const F_IPCID = K('ipcId');
 const F_PATH = K('path');
 const F_PATH_HEX = K_HEX('path');
-const F_AUID = K('auid');
 const F_EUID = K('euid');
 const F_EGID = K('egid');
 const F_RUID = K('ruid');
@@ -98,10 +89,8 @@ const F_PORT = K('port');
 const F_VALUE = K('value');
 const F_TEXT = K('text');
 const F_TEXT_HEX = K_HEX('text');
-const F_ZONE = K('zone');
 const F_ZONE_HEX = K_HEX('zone');
 const F_DATA = K('data');
-const F_VERSIONIHL = K('versionIhl');
 const F_TOS = K('tos');
 const F_TOTALLENGTH = K('totalLength');
 const F_IPID = K('ipId');
@@ -111,9 +100,7 @@ const F_PROTOCOL = K('protocol');
 const F_CHECKSUM = K('checksum');
 const F_SRC = K('src');
 const F_DST = K('dst');
-const F_ARGNO = K('argNo');
 const F_SOCKTYPE = K('sockType');
-const F_SOCKTYPENAME = K('sockTypeName');
 const F_LOCALPORT = K('localPort');
 const F_LOCALADDR = K('localAddr');
 const F_REMOTEPORT = K('remotePort');
@@ -125,15 +112,11 @@ const F_CUID = K('cuid');
 const F_CGID = K('cgid');
 const F_MODE = K('mode');
 const F_KEY = K('key');
-const F_PRIVTYPE = K('privType');
 const F_PRIVTYPE_HEX = K_HEX('privType');
 const F_PRIVSET = K('privSet');
 const F_PRIVSET_HEX = K_HEX('privSet');
-const F_SUCCESS = K('success');
 const F_PRIV = K('priv');
 const F_PRIV_HEX = K_HEX('priv');
-const F_GROUPS = frag(',"groups":[');
-const F_DECLAREDCOUNT = K('declaredCount');
 const F_TRUNCATED = K('truncated');
 const F_STRINGS = frag(',"strings":[');
 const F_STRINGS_HEX = frag(',"strings_hex":[');
@@ -141,16 +124,9 @@ const F_NULL = frag('null');
 const F_FSID = K('fsid');
 const F_NODEID = K('nodeid');
 const F_DEV = K('dev');
-const F_STATUS = K('status');
-const F_DOMAIN = K('domain');
-const F_DOMAINNAME = K('domainName');
-const F_FAMILY = K('family');
 const F_PORTRECORDED = K('portRecorded');
 const F_PORTSWAPPED = K('portSwapped');
-const F_RIGHTS = frag(',"rights":[');
-const F_NUM = K('num');
 const F_UUID = K('uuid');
-const F_SIGNERTYPE = K('signerType');
 const F_SIGNINGID = K('signingId');
 const F_SIGNINGID_HEX = K_HEX('signingId');
 const F_SIGNINGIDTRUNC = K('signingIdTruncated');
@@ -158,11 +134,7 @@ const F_TEAMID = K('teamId');
 const F_TEAMID_HEX = K_HEX('teamId');
 const F_TEAMIDTRUNC = K('teamIdTruncated');
 const F_CDHASH = K('cdhash');
-const F_ID = K('id');
-const F_HOWTOPRINT = K('howToPrint');
-const F_FORMAT = K('format');
 const F_UNIT = K('unit');
-const F_UNITNAME = K('unitName');
 const F_ITEMS = K('items');
 const F_VALUES = frag(',"values":[');
 const F_D_CODE = frag('{"code":"');
@@ -178,6 +150,69 @@ const QUOTE = 0x22;
 const CLOSE_OBJ = 0x7d;
 const CLOSE_ARR = 0x5d;
 const NL = 0x0a;
+
+/** The start of a token object: merged `{"type":"…","<first key>":`, or its parts when positions come between. */
+interface Opening {
+  merged: Uint8Array;
+  type: Uint8Array;
+  key: Uint8Array;
+}
+function opening(type: string, firstKey: string): Opening {
+  return { merged: frag('{"type":"' + type + '","' + firstKey + '":'), type: typeFrag(type), key: K(firstKey) };
+}
+const O_TRAILER = opening('trailer', 'magic');
+/** Nearly every trailer has the standard magic: the whole prefix up to the count is one fragment. */
+const O_TRAILER_STD = frag('{"type":"trailer","magic":45317,"count":');
+const O_FILE = opening('file', 'time');
+const O_DATA = opening('data', 'howToPrint');
+const O_IPC = opening('ipc', 'ipcType');
+const O_PATH = opening('path', 'path');
+const O_SUBJECTS = new Map(
+  ['subject32', 'process32', 'subject32_ex', 'process32_ex', 'subject64', 'process64', 'subject64_ex', 'process64_ex'].map(
+    (t) => [t, opening(t, 'auid')] as const,
+  ),
+);
+const O_TEXT = opening('text', 'text');
+const O_ZONENAME = opening('zonename', 'zone');
+const O_OPAQUE = opening('opaque', 'data');
+const O_IN_ADDR = opening('in_addr', 'addr');
+const O_IN_ADDR_EX = opening('in_addr_ex', 'addrType');
+const O_IP = opening('ip', 'versionIhl');
+const O_IPORT = opening('iport', 'port');
+const O_ARG32 = opening('arg32', 'argNo');
+const O_ARG64 = opening('arg64', 'argNo');
+const O_SOCKET = opening('socket', 'sockType');
+const O_SEQ = opening('seq', 'seq');
+const O_IPC_PERM = opening('ipc_perm', 'uid');
+const O_PRIVSET = opening('privset', 'privType');
+const O_UPRIV = opening('upriv', 'success');
+const O_NEWGROUPS = opening('newgroups', 'groups');
+const O_STRING_LISTS = new Map(
+  ['exec_args', 'exec_env', 'path_attr', 'krb5_principal', 'cert_hash'].map((t) => [t, opening(t, 'declaredCount')] as const),
+);
+const O_ATTR32 = opening('attr32', 'mode');
+const O_ATTR64 = opening('attr64', 'mode');
+const O_EXIT = opening('exit', 'status');
+const O_SOCKET_EX = opening('socket_ex', 'domain');
+const O_SOCKINET32 = opening('sockinet32', 'family');
+const O_SOCKINET128 = opening('sockinet128', 'family');
+const O_SOCKUNIX = opening('sockunix', 'family');
+const O_RIGHTS = opening('rights', 'rights');
+const O_ARG_UUID = opening('arg_uuid', 'num');
+const O_RET_UUID = opening('ret_uuid', 'num');
+const O_IDENTITY = opening('identity', 'signerType');
+const O_UNKNOWN = opening('unknown', 'id');
+
+/** Record prefixes after `"length":N`, indexed by intact (0/1), merged with what follows when possible. */
+const bools = (f: (b: string) => string): Uint8Array[] => [frag(f('false')), frag(f('true'))];
+const KIND_HEADER = bools((b) => ',"kind":"record","intact":' + b + ',"header":');
+const HEADER_TYPES = ['header32', 'header32_ex', 'header64', 'header64_ex'];
+const HEADER_INDEX: Record<string, number> = { header32: 0, header32_ex: 1, header64: 2, header64_ex: 3 };
+const KIND_HEADER_SIZE = HEADER_TYPES.map((h) => bools((b) => ',"kind":"record","intact":' + b + ',"header":{"type":"' + h + '","size":'));
+const KIND_RECORD_TOKENS = bools((b) => ',"kind":"record","intact":' + b + ',"tokens":[');
+const KIND_FILE_TOKENS = bools((b) => ',"kind":"file-token","intact":' + b + ',"tokens":[');
+const F_TOKENS_AFTER_HEADER = frag(',"tokens":[');
+const F_END_CLEAN = frag('],"diagnostics":[]}');
 
 /** `,"<key>":"<name>"` for every entry of a name table, built once. */
 function nameFrags(key: string, names: Iterable<readonly [number, string | undefined]>): Map<number, Uint8Array> {
@@ -208,6 +243,14 @@ function errnoFragments(): Uint8Array[] {
   return out;
 }
 
+let RET32: Uint8Array[] | undefined;
+let RET64: Uint8Array[] | undefined;
+function returnOpenings(type: string, errno: Uint8Array[]): Uint8Array[] {
+  const head = Buffer.from('{"type":"' + type + '"');
+  const value = Buffer.from(',"value":');
+  return errno.map((e) => new Uint8Array(Buffer.concat([head, e, value])));
+}
+
 function hasIdentity(rec: BsmRecord): boolean {
   const t = rec.tokens;
   for (let i = t.length - 1; i >= 0; i--) if (t[i].type === 'identity') return true;
@@ -221,6 +264,9 @@ class Renderer implements JsonRenderer {
   private readonly eventFrag: Array<Uint8Array | undefined> = new Array(65536);
   private readonly time = new IsoTimeWriter();
   private readonly errno: Uint8Array[];
+  /** Whole return-token openings up to the value, per status byte: `{"type":"return32","status":…,"value":`. */
+  private readonly ret32: Uint8Array[];
+  private readonly ret64: Uint8Array[];
   private readonly xnuMode: boolean | 'auto';
   private xnuSeen = false;
   private readonly le: boolean;
@@ -237,6 +283,8 @@ class Renderer implements JsonRenderer {
     this.positions = opts.tokenPositions === true;
     this.raw = opts.raw === true;
     this.errno = ERRNO ??= errnoFragments();
+    this.ret32 = RET32 ??= returnOpenings('return32', this.errno);
+    this.ret64 = RET64 ??= returnOpenings('return64', this.errno);
   }
 
   get pending(): number {
@@ -275,14 +323,15 @@ class Renderer implements JsonRenderer {
     this.curXnu = -1;
     o.kn(F_OFFSET, rec.offset);
     o.kn(F_LENGTH, rec.bytes.length);
-    o.f(rec.kind === 'record' ? F_KIND_RECORD : F_KIND_FILE);
-    o.f(rec.intact ? F_TRUE : F_FALSE);
     const h = rec.header;
-    if (h) {
-      o.f(F_HEADER);
-      this.header(h);
-    }
-    o.f(F_TOKENS);
+    const intact = rec.intact ? 1 : 0;
+    if (rec.kind === 'record') {
+      if (h) {
+        o.f(this.positions ? KIND_HEADER[intact] : KIND_HEADER_SIZE[HEADER_INDEX[h.type]][intact]);
+        this.header(h);
+        o.f(F_TOKENS_AFTER_HEADER);
+      } else o.f(KIND_RECORD_TOKENS[intact]);
+    } else o.f(KIND_FILE_TOKENS[intact]);
     const toks = rec.tokens;
     let first = true;
     for (let i = 0; i < toks.length; i++) {
@@ -292,18 +341,22 @@ class Renderer implements JsonRenderer {
       this.token(t);
       first = false;
     }
-    o.f(F_DIAGS);
     const ds = rec.diagnostics;
-    for (let i = 0; i < ds.length; i++) {
-      if (i) o.c(COMMA);
-      this.diagnostic(ds[i]);
+    if (ds.length === 0 && !this.raw) {
+      o.f(F_END_CLEAN);
+    } else {
+      o.f(F_DIAGS);
+      for (let i = 0; i < ds.length; i++) {
+        if (i) o.c(COMMA);
+        this.diagnostic(ds[i]);
+      }
+      o.c(CLOSE_ARR);
+      if (this.raw) {
+        o.f(F_RAW);
+        o.hex(rec.bytes);
+      }
+      o.c(CLOSE_OBJ);
     }
-    o.c(CLOSE_ARR);
-    if (this.raw) {
-      o.f(F_RAW);
-      o.hex(rec.bytes);
-    }
-    o.c(CLOSE_OBJ);
     this.cur = undefined;
   }
 
@@ -313,40 +366,43 @@ class Renderer implements JsonRenderer {
     o.ascii(d.code);
     o.f(F_D_SEVERITY);
     o.ascii(d.severity);
-    o.kn(F_D_OFFSET, d.offset);
-    if (d.recordOffset !== undefined) {
-      o.kn(F_D_RECORDOFFSET, d.recordOffset);
-    }
-    if (d.tokenId !== undefined) {
-      o.kn(F_D_TOKENID, d.tokenId);
-    }
-    if (d.skipped !== undefined) {
-      o.kn(F_D_SKIPPED, d.skipped);
-    }
+    o.f(F_D_OFFSET);
+    o.u(d.offset);
+    if (d.recordOffset !== undefined) o.kn(F_D_RECORDOFFSET, d.recordOffset);
+    if (d.tokenId !== undefined) o.kn(F_D_TOKENID, d.tokenId);
+    if (d.skipped !== undefined) o.kn(F_D_SKIPPED, d.skipped);
     o.f(F_D_MESSAGE);
     o.utf8(JSON.stringify(d.message));
     o.c(CLOSE_OBJ);
   }
 
+  /** `,"event":N[,"eventName":…,"eventDesc":…],"modifier":` per event number, built on first use. */
   private eventFields(event: number): Uint8Array {
     let f = this.eventFrag[event];
     if (f === undefined) {
       let s = ',"event":' + event;
       const d = this.events?.describe(event);
       if (d) s += ',"eventName":' + JSON.stringify(d.name) + ',"eventDesc":' + JSON.stringify(d.description);
-      this.eventFrag[event] = f = frag(s);
+      this.eventFrag[event] = f = frag(s + ',"modifier":');
     }
     return f;
   }
 
-  private header(h: HeaderToken): void {
+  /**
+   * The header object. Without token positions the caller has already written `{"type":"…","size":` (merged
+   * into the record prefix); with them, or for a header met among the tokens, this writes the opening itself.
+   */
+  private header(h: HeaderToken, opened = !this.positions): void {
     const o = this.out;
-    o.f(typeFrag(h.type));
-    this.pos(h);
-    o.kn(F_SIZE, h.size);
+    if (!opened) {
+      o.f(typeFrag(h.type));
+      this.pos(h);
+      o.f(F_SIZE);
+    }
+    o.u(h.size);
     o.kn(F_VERSION, h.version);
     o.f(this.eventFields(h.event));
-    o.kn(F_MODIFIER, h.modifier);
+    o.u(h.modifier);
     if (h.type === 'header32_ex' || h.type === 'header64_ex') {
       o.kn(F_ADDRTYPE, h.addrType);
       this.addr(F_ADDR, h.addr);
@@ -372,6 +428,18 @@ class Renderer implements JsonRenderer {
     this.out.kn(F_LENGTH, t.length);
   }
 
+  /** Opens a token object: `{"type":"…"` [positions] and the first key, merged into one fragment when possible. */
+  private open(t: Token, op: Opening): void {
+    const o = this.out;
+    if (!this.positions) {
+      o.f(op.merged);
+      return;
+    }
+    o.f(op.type);
+    this.pos(t);
+    o.f(op.key);
+  }
+
   private isXnu(): boolean {
     if (this.xnuMode !== 'auto') return this.xnuMode;
     if (this.curXnu < 0) {
@@ -386,6 +454,11 @@ class Renderer implements JsonRenderer {
   private addr(key: Uint8Array, a: Buffer): void {
     const o = this.out;
     o.f(key);
+    this.addrValue(a);
+  }
+
+  private addrValue(a: Buffer): void {
+    const o = this.out;
     if (a.length === 4) {
       o.ipv4(a);
       return;
@@ -395,14 +468,19 @@ class Renderer implements JsonRenderer {
     o.c(QUOTE);
   }
 
-  /** `key` + string by the string rule, plus `hexKey` + exact hex when the bytes are not valid UTF-8. */
-  private str(key: Uint8Array, hexKey: Uint8Array, b: Buffer): void {
+  /** A string value by the string rule, plus `hexKey` + exact hex when the bytes are not valid UTF-8. */
+  private strValue(hexKey: Uint8Array, b: Buffer): void {
     const o = this.out;
-    o.f(key);
     if (!o.str(b)) {
       o.f(hexKey);
       o.hex(b);
     }
+  }
+
+  /** `key` + strValue. */
+  private str(key: Uint8Array, hexKey: Uint8Array, b: Buffer): void {
+    this.out.f(key);
+    this.strValue(hexKey, b);
   }
 
   private token(t: Token): void {
@@ -413,37 +491,39 @@ class Renderer implements JsonRenderer {
       case 'header64':
       case 'header64_ex':
         // A header that is not the record's own (never produced by the decoder, but representable).
-        this.header(t);
+        this.header(t, false);
         return;
-      default:
-        break;
-    }
-    o.f(typeFrag(t.type));
-    this.pos(t);
-    switch (t.type) {
       case 'trailer':
-        o.kn(F_MAGIC, t.magic);
-        o.kn(F_COUNT, t.count);
+        if (t.magic === 0xb105 && !this.positions) o.f(O_TRAILER_STD);
+        else {
+          this.open(t, O_TRAILER);
+          o.u(t.magic);
+          o.f(F_COUNT);
+        }
+        o.u(t.count);
         break;
       case 'file':
-        o.f(F_TIME);
+        this.open(t, O_FILE);
         this.time.write(o, t.sec, t.msec);
         o.kn(F_SEC, t.sec);
         o.kn(F_MSEC, t.msec);
         this.str(F_NAME, F_NAME_HEX, t.name);
         break;
       case 'data':
+        this.open(t, O_DATA);
         this.data(t.howToPrint, t.unit, t.count, t.items);
         break;
       case 'ipc': {
-        o.kn(F_IPCTYPE, t.ipcType);
+        this.open(t, O_IPC);
+        o.u(t.ipcType);
         const n = IPC_NAMES.get(t.ipcType);
         if (n !== undefined) o.f(n);
         o.kn(F_IPCID, t.ipcId);
         break;
       }
       case 'path':
-        this.str(F_PATH, F_PATH_HEX, t.path);
+        this.open(t, O_PATH);
+        this.strValue(F_PATH_HEX, t.path);
         break;
       case 'subject32':
       case 'process32':
@@ -453,7 +533,8 @@ class Renderer implements JsonRenderer {
       case 'process64':
       case 'subject64_ex':
       case 'process64_ex':
-        o.kn(F_AUID, t.auid);
+        this.open(t, O_SUBJECTS.get(t.type)!);
+        o.u(t.auid);
         o.kn(F_EUID, t.euid);
         o.kn(F_EGID, t.egid);
         o.kn(F_RUID, t.ruid);
@@ -467,33 +548,40 @@ class Renderer implements JsonRenderer {
         this.addr(F_ADDR, t.addr);
         break;
       case 'return32':
-        o.f(this.errno[t.status]);
-        o.kn(F_VALUE, t.value);
-        break;
       case 'return64':
-        o.f(this.errno[t.status]);
-        o.f(F_VALUE);
-        o.u64(t.value);
+        if (this.positions) {
+          o.f(typeFrag(t.type));
+          this.pos(t);
+          o.f(this.errno[t.status]);
+          o.f(F_VALUE);
+        } else o.f((t.type === 'return32' ? this.ret32 : this.ret64)[t.status]);
+        if (typeof t.value === 'bigint') o.u64(t.value);
+        else o.u(t.value);
         break;
       case 'text':
-        this.str(F_TEXT, F_TEXT_HEX, t.text);
+        this.open(t, O_TEXT);
+        this.strValue(F_TEXT_HEX, t.text);
         break;
       case 'zonename':
-        this.str(F_ZONE, F_ZONE_HEX, t.zone);
+        this.open(t, O_ZONENAME);
+        this.strValue(F_ZONE_HEX, t.zone);
         break;
       case 'opaque':
-        o.f(F_DATA);
+        this.open(t, O_OPAQUE);
         o.hex(t.data);
         break;
       case 'in_addr':
-        this.addr(F_ADDR, t.addr);
+        this.open(t, O_IN_ADDR);
+        this.addrValue(t.addr);
         break;
       case 'in_addr_ex':
-        o.kn(F_ADDRTYPE, t.addrType);
+        this.open(t, O_IN_ADDR_EX);
+        o.u(t.addrType);
         this.addr(F_ADDR, t.addr);
         break;
       case 'ip':
-        o.kn(F_VERSIONIHL, t.versionIhl);
+        this.open(t, O_IP);
+        o.u(t.versionIhl);
         o.kn(F_TOS, t.tos);
         o.kn(F_TOTALLENGTH, t.totalLength);
         o.kn(F_IPID, t.ipId);
@@ -505,31 +593,33 @@ class Renderer implements JsonRenderer {
         this.addr(F_DST, t.dst);
         break;
       case 'iport':
-        o.kn(F_PORT, t.port);
+        this.open(t, O_IPORT);
+        o.u(t.port);
         break;
       case 'arg32':
-        o.kn(F_ARGNO, t.argNo);
-        o.kn(F_VALUE, t.value);
-        this.str(F_TEXT, F_TEXT_HEX, t.text);
-        break;
       case 'arg64':
-        o.kn(F_ARGNO, t.argNo);
+        this.open(t, t.type === 'arg32' ? O_ARG32 : O_ARG64);
+        o.u(t.argNo);
         o.f(F_VALUE);
-        o.u64(t.value);
+        if (typeof t.value === 'bigint') o.u64(t.value);
+        else o.u(t.value);
         this.str(F_TEXT, F_TEXT_HEX, t.text);
         break;
       case 'socket':
-        o.kn(F_SOCKTYPE, t.sockType);
+        this.open(t, O_SOCKET);
+        o.u(t.sockType);
         o.kn(F_LOCALPORT, t.localPort);
         this.addr(F_LOCALADDR, t.localAddr);
         o.kn(F_REMOTEPORT, t.remotePort);
         this.addr(F_REMOTEADDR, t.remoteAddr);
         break;
       case 'seq':
-        o.kn(F_SEQ, t.seq);
+        this.open(t, O_SEQ);
+        o.u(t.seq);
         break;
       case 'ipc_perm':
-        o.kn(F_UID, t.uid);
+        this.open(t, O_IPC_PERM);
+        o.u(t.uid);
         o.kn(F_GID, t.gid);
         o.kn(F_CUID, t.cuid);
         o.kn(F_CGID, t.cgid);
@@ -538,15 +628,18 @@ class Renderer implements JsonRenderer {
         o.kn(F_KEY, t.key);
         break;
       case 'privset':
-        this.str(F_PRIVTYPE, F_PRIVTYPE_HEX, t.privType);
+        this.open(t, O_PRIVSET);
+        this.strValue(F_PRIVTYPE_HEX, t.privType);
         this.str(F_PRIVSET, F_PRIVSET_HEX, t.privSet);
         break;
       case 'upriv':
-        o.kn(F_SUCCESS, t.success);
+        this.open(t, O_UPRIV);
+        o.u(t.success);
         this.str(F_PRIV, F_PRIV_HEX, t.priv);
         break;
       case 'newgroups': {
-        o.f(F_GROUPS);
+        this.open(t, O_NEWGROUPS);
+        o.c(0x5b);
         const g = t.groups;
         for (let i = 0; i < g.length; i++) {
           if (i) o.c(COMMA);
@@ -560,14 +653,16 @@ class Renderer implements JsonRenderer {
       case 'path_attr':
       case 'krb5_principal':
       case 'cert_hash':
-        o.kn(F_DECLAREDCOUNT, t.declaredCount);
+        this.open(t, O_STRING_LISTS.get(t.type)!);
+        o.u(t.declaredCount);
         o.f(F_TRUNCATED);
         o.f(t.truncated ? F_TRUE : F_FALSE);
         this.stringList(t.strings);
         break;
       case 'attr32':
       case 'attr64':
-        o.kn(F_MODE, t.mode);
+        this.open(t, t.type === 'attr32' ? O_ATTR32 : O_ATTR64);
+        o.u(t.mode);
         o.kn(F_UID, t.uid);
         o.kn(F_GID, t.gid);
         o.kn(F_FSID, t.fsid);
@@ -578,11 +673,13 @@ class Renderer implements JsonRenderer {
         else o.u(t.dev);
         break;
       case 'exit':
-        o.kn(F_STATUS, t.status);
+        this.open(t, O_EXIT);
+        o.u(t.status);
         o.kn(F_VALUE, t.value);
         break;
       case 'socket_ex': {
-        o.kn(F_DOMAIN, t.domain);
+        this.open(t, O_SOCKET_EX);
+        o.u(t.domain);
         const dn = DOMAIN_NAMES.get(t.domain);
         if (dn !== undefined) o.f(dn);
         o.kn(F_SOCKTYPE, t.sockType);
@@ -596,13 +693,15 @@ class Renderer implements JsonRenderer {
         break;
       }
       case 'sockinet32':
-        o.kn(F_FAMILY, t.family);
+        this.open(t, O_SOCKINET32);
+        o.u(t.family);
         o.kn(F_PORT, t.port);
         this.addr(F_ADDR, t.addr);
         break;
       case 'sockinet128': {
         const x = this.isXnu();
-        o.kn(F_FAMILY, t.family);
+        this.open(t, O_SOCKINET128);
+        o.u(t.family);
         o.kn(F_PORT, x ? ((t.port & 0xff) << 8) | (t.port >>> 8) : t.port);
         o.kn(F_PORTRECORDED, t.port);
         o.f(F_PORTSWAPPED);
@@ -611,11 +710,13 @@ class Renderer implements JsonRenderer {
         break;
       }
       case 'sockunix':
-        o.kn(F_FAMILY, t.family);
+        this.open(t, O_SOCKUNIX);
+        o.u(t.family);
         this.str(F_PATH, F_PATH_HEX, t.path);
         break;
       case 'rights':
-        o.f(F_RIGHTS);
+        this.open(t, O_RIGHTS);
+        o.c(0x5b);
         o.u64(t.rights[0]);
         o.c(COMMA);
         o.u64(t.rights[1]);
@@ -623,7 +724,8 @@ class Renderer implements JsonRenderer {
         break;
       case 'arg_uuid':
       case 'ret_uuid': {
-        o.kn(F_NUM, t.num);
+        this.open(t, t.type === 'arg_uuid' ? O_ARG_UUID : O_RET_UUID);
+        o.u(t.num);
         const h = t.uuid.toString('hex');
         o.f(F_UUID);
         o.c(QUOTE);
@@ -633,7 +735,8 @@ class Renderer implements JsonRenderer {
         break;
       }
       case 'identity':
-        o.kn(F_SIGNERTYPE, t.signerType);
+        this.open(t, O_IDENTITY);
+        o.u(t.signerType);
         this.str(F_SIGNINGID, F_SIGNINGID_HEX, t.signingId);
         o.kn(F_SIGNINGIDTRUNC, t.signingIdTruncated);
         this.str(F_TEAMID, F_TEAMID_HEX, t.teamId);
@@ -642,7 +745,8 @@ class Renderer implements JsonRenderer {
         o.hex(t.cdhash);
         break;
       case 'unknown':
-        o.kn(F_ID, t.id);
+        this.open(t, O_UNKNOWN);
+        o.u(t.id);
         o.f(F_DATA);
         o.hex(t.data);
         break;
@@ -675,7 +779,7 @@ class Renderer implements JsonRenderer {
   /** Data token fields: raw items as hex plus one decoded value per item (docs/json-format.md "Data tokens"). */
   private data(how: number, unit: number, count: number, items: Buffer): void {
     const o = this.out;
-    o.kn(F_HOWTOPRINT, how);
+    o.u(how);
     const fmt = FORMAT_NAMES.get(how);
     if (fmt !== undefined) o.f(fmt);
     o.kn(F_UNIT, unit);
