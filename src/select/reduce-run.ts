@@ -3,7 +3,10 @@
  * `merge` (auditreduce cannot merge, §5 bug 14). Output goes to `write`, awaited for backpressure.
  */
 import type { Selection } from './compile.js';
-import { emptyStats, InputScanner, itemTime, type ReduceStats, type ScanOptions } from './reduce-stream.js';
+import { emptyStats, InputScanner, itemTime, type Emit, type ReduceStats, type ScanOptions } from './reduce-stream.js';
+
+/** Output buffer size for `batch` (a chunk's selected bytes usually fit in one). */
+const BATCH_BYTES = 1 << 20;
 
 export interface ReduceInput {
   /** Name used in diagnostics (a path, or `-` / `(stdin)`). */
@@ -15,6 +18,11 @@ export interface ReduceInput {
 export interface RunOptions extends ScanOptions {
   /** Merge the inputs by header time (sec, msec); ties go by input order, then byte offset. */
   merge?: boolean;
+  /**
+   * Copy the selected bytes of each input chunk into one output buffer (binary output): one write per chunk
+   * instead of one per run of records. `write` then gets offset -1.
+   */
+  batch?: boolean;
 }
 
 /**
@@ -34,14 +42,41 @@ export async function runReduce(inputs: ReduceInput[], sel: Selection, write: Wr
   for (const input of inputs) {
     let pending: Buffer[] = [];
     let offsets: number[] = [];
-    const scanner = new InputScanner(sel, input.name, stats, (b, s, e, off) => {
-      pending.push(b.subarray(s, e));
-      offsets.push(off);
-    }, {
-      ...opts,
-      coalesce: opts.coalesce !== false,
-    });
+    let batch: Buffer | null = null;
+    let used = 0;
+    const emit: Emit = opts.batch
+      ? (b, s, e) => {
+          const len = e - s;
+          if (batch === null || used + len > batch.length) {
+            if (batch !== null && used > 0) {
+              pending.push(batch.subarray(0, used));
+              offsets.push(-1);
+            }
+            batch = Buffer.allocUnsafe(Math.max(BATCH_BYTES, len));
+            used = 0;
+          }
+          if (len <= 256) {
+            // A byte loop beats Buffer#copy's per-call cost for the typical small kernel record.
+            for (let i = 0; i < len; i++) batch[used + i] = b[s + i]!;
+          } else {
+            b.copy(batch, used, s, e);
+          }
+          used += len;
+        }
+      : (b, s, e, off) => {
+          pending.push(b.subarray(s, e));
+          offsets.push(off);
+        };
+    const scanner = new InputScanner(sel, input.name, stats, emit, { ...opts, coalesce: opts.coalesce !== false });
     const drain = async (): Promise<void> => {
+      if (batch !== null && used > 0) {
+        // The batch buffer goes to the writer as is; later records start a new one.
+        pending.push(batch.subarray(0, used));
+        offsets.push(-1);
+        batch = batch.subarray(used);
+        used = 0;
+        if (batch.length < 4096) batch = null;
+      }
       const out = pending;
       const offs = offsets;
       pending = [];
@@ -53,10 +88,10 @@ export async function runReduce(inputs: ReduceInput[], sel: Selection, write: Wr
     };
     for await (const chunk of input.open()) {
       scanner.push(asBuffer(chunk));
-      if (pending.length) await drain();
+      await drain();
     }
     scanner.end();
-    if (pending.length) await drain();
+    await drain();
   }
   return stats;
 }

@@ -101,7 +101,37 @@ export class InputScanner {
       this.framer.push(chunk);
       return;
     }
-    const b = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
+    let c = chunk;
+    // An item straddling the chunk boundary is completed with just the bytes it needs: concatenating the held
+    // tail with the whole next chunk would copy every byte of the input once more.
+    while (this.tail) {
+      const t = this.tail;
+      const take = Math.min(c.length, this.itemNeed(t) - t.length);
+      const head = Buffer.concat([t, c.subarray(0, take)]);
+      c = c.subarray(take);
+      this.tail = null;
+      if (!this.scan(head)) {
+        if (c.length) this.framer!.push(c);
+        return;
+      }
+      if (c.length === 0) return;
+    }
+    this.scan(c);
+  }
+
+  /** Bytes needed to complete the first item of a held tail (or a few more, when its length is not known yet). */
+  private itemNeed(t: Buffer): number {
+    const id = t[0];
+    if (id === 0x11) return t.length >= 11 ? 11 + ((t[9]! << 8) | t[10]!) : 11;
+    if ((id === 0x14 || id === 0x15 || id === 0x74 || id === 0x79) && t.length >= 5) {
+      const size = be32(t, 1);
+      if (size > t.length && size <= this.max) return size;
+    }
+    return Math.max(t.length + 1, 5);
+  }
+
+  /** The fast path over one buffer; false when it handed the input over to the Framer. */
+  private scan(b: Buffer): boolean {
     const n = b.length;
     const max = this.max;
     let p = 0;
@@ -129,6 +159,7 @@ export class InputScanner {
     this.flushRun();
     this.tail = p < n ? b.subarray(p) : null;
     this.base += p;
+    return true;
   }
 
   /** End of input: a held partial record is handed to the Framer, which reports it. */
@@ -143,7 +174,7 @@ export class InputScanner {
     this.flushRun();
   }
 
-  private handOver(b: Buffer, p: number): void {
+  private handOver(b: Buffer, p: number): false {
     this.flushRun();
     this.tail = null;
     const start = this.base + p;
@@ -160,6 +191,7 @@ export class InputScanner {
       { maxRecordSize: this.max, startOffset: start },
     );
     this.framer.push(b.subarray(p));
+    return false;
   }
 
   private frameDiagnostic(d: Diagnostic): void {

@@ -151,9 +151,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 
   let write: Write;
+  let batch = false;
   let finish = (): void | Promise<void> => undefined;
   if (args.output === 'bsm') {
     write = (c) => out.write(c);
+    batch = true;
   } else {
     const events = eventTableFor(args.catalog);
     const render =
@@ -183,6 +185,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
   const stats = await runReduce(inputs, sel, (c, o) => (out.closed() ? undefined : write(c, o)), {
     merge: args.merge,
+    batch,
     keepErrors: args.keepErrors,
     onDiagnostic: (name, d) => {
       if (d.severity === 'error') io.stderr.write(diagnosticLine(name, d));
