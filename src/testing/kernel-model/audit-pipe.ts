@@ -106,12 +106,13 @@ export class AuditPipe {
    * audit_pipe_read after the queue was found non-empty: copies across records until `max` bytes or the queue is
    * empty; a record leaves the queue only once fully read. Counts one read per call. Returns the bytes copied.
    */
-  read(max: number): Buffer {
+  read(max: number, headroom = 0): Buffer {
     this.reads++;
     this.lastReadSeqs = [];
     const avail = this.qbyteslen - this.qoffset;
-    const out = Buffer.allocUnsafe(Math.min(max, avail));
-    let n = 0;
+    // `headroom` bytes in front are left for the caller (the response header), saving a copy
+    const out = Buffer.allocUnsafe(headroom + Math.min(max, avail));
+    let n = headroom;
     while (this.head < this.queue.length && n < out.length) {
       const rec = this.queue[this.head]!;
       const take = Math.min(rec.length - this.qoffset, out.length - n);

@@ -17,6 +17,16 @@ export type Phase =
 
 const BATCH = 8192;
 
+/**
+ * Records per batch while readers may run: below half the smallest open pipe's qlimit, so a reader that keeps up
+ * gets a chance to read between two batches (a real kernel's reader runs concurrently on another CPU).
+ */
+function batchSize(kernel: Kernel): number {
+  let min = BATCH * 2;
+  for (const p of kernel.pipes.values()) if (p.qlimit > 0 && p.qlimit < min) min = p.qlimit;
+  return Math.max(32, Math.min(BATCH, Math.floor(min / 2)));
+}
+
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -65,7 +75,7 @@ export class ScenarioRunner {
       case 'burst': {
         let left = ph.count;
         while (left > 0 && !this.stopped) {
-          const n = Math.min(BATCH, left);
+          const n = Math.min(batchSize(k), left);
           commitRandom(k, n, 0.001);
           left -= n;
           await tick();
@@ -93,8 +103,9 @@ export class ScenarioRunner {
           const elapsed = Date.now() - start;
           if (elapsed >= endMs) break;
           if (ph.rate === 'max') {
-            commitRandom(k, BATCH, 0.001);
-            done += BATCH;
+            const n = batchSize(k);
+            commitRandom(k, n, 0.001);
+            done += n;
             await tick();
             continue;
           }
@@ -103,7 +114,7 @@ export class ScenarioRunner {
             await sleep(Math.max(1, Math.min(20, Math.ceil(((done + 1) / ph.rate) * 1000 - elapsed))));
             continue;
           }
-          const n = Math.min(BATCH, due);
+          const n = Math.min(batchSize(k), due);
           commitRandom(k, n, 1000 / ph.rate);
           done += n;
           await tick();

@@ -3,7 +3,7 @@
  * opened pipe (protocol.ts), and `control.sock`, a unix socket of NDJSON requests for tests and tools.
  */
 import { execFileSync } from 'node:child_process';
-import { constants as C, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants as C, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createServer, Socket, type Server } from 'node:net';
 import { join } from 'node:path';
 import { AUDITPIPE, IOC_IN, IOC_OUT, ioctlArgSize } from '../../sources/pipe/device.js';
@@ -26,12 +26,11 @@ class PipeConnection {
     readonly pipe: AuditPipe | null,
     private readonly openError: string | null,
     private readonly input: Socket,
-    private readonly output: Socket,
+    private outFd: number,
   ) {
     input.on('data', (chunk: Buffer) => this.onData(chunk));
     input.on('end', () => this.close());
     input.on('error', () => this.close());
-    output.on('error', () => this.close());
   }
 
   private onData(chunk: Buffer): void {
@@ -47,18 +46,40 @@ class PipeConnection {
   }
 
   private respond(errno: string | null, payload?: Buffer): void {
-    if (this.closed) return;
-    const hdr = Buffer.allocUnsafe(RESPONSE_HEADER);
     const len = payload && !errno ? payload.length : 0;
-    hdr.writeUInt32LE(len, 0);
-    hdr[4] = errno ? errnoCode(errno) : 0;
-    if (len > 0) {
-      this.output.cork();
-      this.output.write(hdr);
-      this.output.write(payload!);
-      this.output.uncork();
-    } else {
-      this.output.write(hdr);
+    const out = Buffer.allocUnsafe(RESPONSE_HEADER + len);
+    if (len > 0) payload!.copy(out, RESPONSE_HEADER);
+    this.send(out, errno);
+  }
+
+  /**
+   * Writes a response whose first RESPONSE_HEADER bytes are room for the header. The write is synchronous: the
+   * client is blocked reading this very response, so the FIFO drains at once, and a read costs one round trip
+   * instead of several event-loop turns. A client that stops reading for 10 s is treated as gone.
+   */
+  private send(out: Buffer, errno: string | null): void {
+    if (this.closed || this.outFd < 0) return;
+    out.writeUInt32LE(out.length - RESPONSE_HEADER, 0);
+    out[4] = errno ? errnoCode(errno) : 0;
+    let off = 0;
+    let stalledSince = 0;
+    while (off < out.length) {
+      try {
+        off += writeSync(this.outFd, out, off, out.length - off);
+        stalledSince = 0;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EAGAIN') {
+          this.close();
+          return;
+        }
+        const now = Date.now();
+        if (stalledSince === 0) stalledSince = now;
+        else if (now - stalledSince > 10_000) {
+          this.close();
+          return;
+        }
+      }
     }
   }
 
@@ -78,7 +99,7 @@ class PipeConnection {
     switch (op) {
       case OP.READ: {
         const max = body.readUInt32LE(0);
-        if (p.qlen > 0) return this.respond(null, this.readOut(max));
+        if (p.qlen > 0) return this.serveRead(max);
         if (p.nbio) return this.respond('EAGAIN');
         this.pendingRead = max;
         return;
@@ -111,13 +132,14 @@ class PipeConnection {
     }
   }
 
-  private readOut(max: number): Buffer {
+  /** Serves a read: the bytes go straight into a response buffer. */
+  private serveRead(max: number): void {
     const p = this.pipe!;
-    const data = p.read(max);
+    const out = p.read(max, RESPONSE_HEADER);
     if (this.server.logReads) {
-      this.server.kernel.truth.event({ type: 'pipe-read', pipe: p.id, bytes: data.length, completed: p.lastReadSeqs });
+      this.server.kernel.truth.event({ type: 'pipe-read', pipe: p.id, bytes: out.length - RESPONSE_HEADER, completed: p.lastReadSeqs });
     }
-    return data;
+    this.send(out, null);
   }
 
   /** New records arrived: a blocked read completes. */
@@ -125,7 +147,7 @@ class PipeConnection {
     if (this.pendingRead >= 0 && this.pipe && this.pipe.qlen > 0) {
       const max = this.pendingRead;
       this.pendingRead = -1;
-      this.respond(null, this.readOut(max));
+      this.serveRead(max);
     }
   }
 
@@ -143,7 +165,8 @@ class PipeConnection {
     if (this.pipe) this.server.kernel.closePipe(this.pipe);
     this.server.connections.delete(this);
     this.input.destroy();
-    this.output.end();
+    if (this.outFd >= 0) closeSync(this.outFd);
+    this.outFd = -1;
   }
 }
 
@@ -216,7 +239,7 @@ export class ModelServer {
       pipe,
       opened === 'EBUSY' ? 'EBUSY' : null,
       new Socket({ fd: inFd, readable: true, writable: false }),
-      new Socket({ fd: outFd, readable: false, writable: true }),
+      outFd,
     );
     this.connections.add(conn);
     if (pipe) this.byPipe.set(pipe, conn);
