@@ -1,0 +1,44 @@
+/**
+ * The BSM event numbers that start, change or end a process (bsm-format.md §6.3, peers.md §9.1).
+ *
+ * Numbers are from OpenBSM's `sys/bsm/audit_kevents.h` and XNU's `bsd/bsm/audit_kevents.h`. The two tables assign
+ * different events to some numbers (config-files.md §4: 233, 43187, 43201–43218), but every number below means the
+ * same event on both, so one table serves both platforms; `lifecycleAction` still takes the platform so that a
+ * future divergence stays a one-line change here.
+ */
+
+export type Platform = 'openbsm' | 'macos';
+
+/** What a lifecycle record does to the process table. */
+export type LifecycleKind = 'fork' | 'spawn' | 'exec' | 'exit';
+
+export interface LifecycleAction {
+  kind: LifecycleKind;
+  /** Short syscall name used as the event action (ECS `event.action`). */
+  action: string;
+}
+
+const TABLE: ReadonlyMap<number, LifecycleAction> = new Map<number, LifecycleAction>([
+  [1, { kind: 'exit', action: 'exit' }], // AUE_EXIT
+  [2, { kind: 'fork', action: 'fork' }], // AUE_FORK
+  [25, { kind: 'fork', action: 'vfork' }], // AUE_VFORK
+  [241, { kind: 'fork', action: 'fork1' }], // AUE_FORK1
+  [353, { kind: 'fork', action: 'rfork' }], // AUE_DARWIN_RFORK
+  [43043, { kind: 'fork', action: 'rfork' }], // AUE_RFORK
+  [43197, { kind: 'fork', action: 'pdfork' }], // AUE_PDFORK (FreeBSD)
+  [43190, { kind: 'spawn', action: 'posix_spawn' }], // AUE_POSIX_SPAWN (macOS)
+  [7, { kind: 'exec', action: 'exec' }], // AUE_EXEC (Solaris exec(2), in OpenBSM's audit_event)
+  [23, { kind: 'exec', action: 'execve' }], // AUE_EXECVE
+  [43131, { kind: 'exec', action: 'mac_execve' }], // AUE_MAC_EXECVE
+  [43144, { kind: 'exec', action: 'fexecve' }], // AUE_FEXECVE (FreeBSD)
+]);
+
+/** The lifecycle meaning of an event number, or undefined for every other event. */
+export function lifecycleAction(event: number, _platform: Platform = 'openbsm'): LifecycleAction | undefined {
+  return TABLE.get(event);
+}
+
+/** Every lifecycle event number (for docs and tests). */
+export function lifecycleEventNumbers(): number[] {
+  return [...TABLE.keys()].sort((a, b) => a - b);
+}
