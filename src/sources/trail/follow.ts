@@ -14,7 +14,9 @@
 import { readdir, readlink, open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BsmkitError } from '../../errors.js';
-import { Framer } from '../../format/framer.js';
+import { Framer, type FramerSink } from '../../format/framer.js';
+import { trailerMatches } from '../../format/token-index.js';
+import { isHeaderId } from '../../format/token-ids.js';
 import type { Diagnostic } from '../../format/types.js';
 import type { LossReport, RecordSource, SourceItem, SourceOptions } from '../source.js';
 import { ChangeWaiter } from './change-waiter.js';
@@ -208,6 +210,7 @@ class Follower implements TrailFollower {
           continue;
         }
         // EOF.
+        if (e.framer.pending > 0 && !e.final && (await this.releaseCompleteTail(e))) continue;
         if (e.final) {
           await this.finish(e);
           continue;
@@ -458,28 +461,57 @@ class Follower implements TrailFollower {
     if (e.final) return true;
     if (!e.present && this.hasNewer(e)) return true; // unlinked (expired) while open, a newer file is active
     const cur = await this.currentPrefix();
-    return cur !== undefined && cur > e.prefix; // current is re-linked only after auditctl() switched files
+    // current is re-linked only after auditctl() switched files. A dangling link (after a crash, or pointing at a
+    // file that is not there) proves nothing: only a newer file that exists does.
+    return cur !== undefined && cur > e.prefix && this.entries.get(cur)?.present === true;
   }
 
   // ---- reading ----
 
   private startFile(e: Entry): void {
-    e.framer = new Framer(
-      {
-        record: (bytes, offset, kind) => {
-          e.delivered = offset + bytes.length;
-          this.push({ type: 'record', kind, bytes, offset, cursor: this.cursorAt(e, e.delivered), meta: e.meta! });
-        },
-        diagnostic: (d: Diagnostic) => {
-          // Junk and a truncated tail are passed over; other damage (a bad size) is followed by the junk report.
-          if (d.skipped !== undefined) e.delivered = Math.max(e.delivered, d.offset + d.skipped);
-          this.push({ type: 'diagnostic', diagnostic: d, cursor: this.cursorAt(e, e.delivered), meta: e.meta! });
-        },
-      },
-      { startOffset: e.startOffset, maxRecordSize: this.maxRecordSize },
-    );
+    e.framer = new Framer(this.sinkFor(e), { startOffset: e.startOffset, maxRecordSize: this.maxRecordSize });
     this.refreshMeta(e);
     this.push({ type: 'file', phase: 'open', offset: e.startOffset, cursor: this.cursorAt(e, e.startOffset), meta: e.meta! });
+  }
+
+  private sinkFor(e: Entry): FramerSink {
+    return {
+      record: (bytes, offset, kind) => {
+        e.delivered = offset + bytes.length;
+        this.push({ type: 'record', kind, bytes, offset, cursor: this.cursorAt(e, e.delivered), meta: e.meta! });
+      },
+      diagnostic: (d: Diagnostic) => {
+        // Junk and a truncated tail are passed over; other damage (a bad size) is followed by the junk report.
+        if (d.skipped !== undefined) e.delivered = Math.max(e.delivered, d.offset + d.skipped);
+        this.push({ type: 'diagnostic', diagnostic: d, cursor: this.cursorAt(e, e.delivered), meta: e.meta! });
+      },
+    };
+  }
+
+  /**
+   * At EOF of a file that may still grow: the Framer waits for one byte past a record before framing it (to look
+   * behind a bad trailer), so a complete last record would stay held until the next write. When the held bytes are
+   * exactly one record whose trailer confirms its size, frame them now (with any junk before them) and go on with
+   * a fresh framer after it. Returns true when something was delivered.
+   */
+  private async releaseCompleteTail(e: Entry): Promise<boolean> {
+    const f = e.framer!;
+    const held = f.pending;
+    if (held < 25) return false;
+    const base = e.readPos - held;
+    const head = Buffer.allocUnsafe(held);
+    const { bytesRead } = await e.fh!.read(head, 0, held, base);
+    if (bytesRead !== held || !isHeaderId(head[0]) || head.readUInt32BE(1) !== held || !trailerMatches(head, held - 7, held)) return false;
+    const from = f.position; // < base when a junk run before the record is still open
+    const bytes = from < base ? Buffer.allocUnsafe(e.readPos - from) : head;
+    if (from < base) {
+      await readFully(e.fh!, bytes, from);
+    }
+    const once = new Framer(this.sinkFor(e), { startOffset: from, maxRecordSize: this.maxRecordSize });
+    once.push(bytes);
+    once.end();
+    e.framer = new Framer(this.sinkFor(e), { startOffset: e.readPos, maxRecordSize: this.maxRecordSize });
+    return true;
   }
 
   private cursorAt(e: Entry, offset: number): TrailCursor {
@@ -543,6 +575,14 @@ class Follower implements TrailFollower {
 
   private push(it: TrailItem): void {
     this.queue.push(it);
+  }
+}
+
+async function readFully(fh: FileHandle, b: Buffer, pos: number): Promise<void> {
+  for (let off = 0; off < b.length; ) {
+    const { bytesRead } = await fh.read(b, off, b.length - off, pos + off);
+    if (bytesRead === 0) throw new BsmkitError('BSMKIT_E_TRAIL_IO', `trail file shrank while read (at offset ${pos + off})`);
+    off += bytesRead;
   }
 }
 
