@@ -155,6 +155,21 @@ function parseEventLine(
   return { number, name, description, classes, line };
 }
 
+/** One audit_event line: `23:AUE_EXECVE:execve(2):pc,ex`. */
+export function formatAuditEventLine(e: Pick<EventEntry, 'number' | 'name' | 'description' | 'classes'>): string {
+  return `${e.number}:${e.name}:${e.description}:${e.classes.join(',')}`;
+}
+
+/**
+ * A whole audit_event file from entries (duplicates written as given, in order). Comments are not kept; the class
+ * editor edits existing files in place instead.
+ */
+export function formatAuditEvent(entries: Iterable<Pick<EventEntry, 'number' | 'name' | 'description' | 'classes'>>): string {
+  let s = '';
+  for (const e of entries) s += formatAuditEventLine(e) + '\n';
+  return s;
+}
+
 /** A class list item without its flags prefix (`^-fr` → `fr`). */
 export function stripFlagPrefix(item: string): string {
   return item.replace(/^(\^[+-]?|[+-])/, '');
