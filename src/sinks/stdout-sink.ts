@@ -1,0 +1,89 @@
+/**
+ * Records to a stream (default: standard output), as praudit text or as NDJSON lines (collected-json.ts).
+ *
+ * A stream cannot be read back, so this sink is at-least-once: after a crash the collector replays from its
+ * checkpoint and records since then may be printed twice. write() resolves once the stream has accepted the
+ * batch (its write callback), so a slow reader slows this sink only, never the drain (the spool absorbs it).
+ */
+import { decodeRecord } from '../format/decode-record.js';
+import { hostOrBuiltinEventTable } from '../catalog/event-table.js';
+import { createPrauditRenderer, type PrauditOptions, type PrauditRenderer } from '../render/praudit/index.js';
+import type { EventDescriber } from '../render/json/index.js';
+import { BsmkitError } from '../errors.js';
+import { CollectedJsonWriter } from './collected-json.js';
+import type { CollectedRecord, Sink } from './sink.js';
+
+export interface StdoutSinkOptions {
+  /** 'praudit' (default): praudit's text, as `bsmkit print`; 'json': one NDJSON line per record. */
+  format?: 'praudit' | 'json';
+  /** Where to write (default process.stdout). */
+  stream?: NodeJS.WritableStream;
+  /** Event table (default: hostOrBuiltinEventTable()). */
+  events?: EventDescriber;
+  /** praudit options (delimiter, one line, raw, short, XML, …) for the 'praudit' format. */
+  praudit?: Omit<PrauditOptions, 'events'>;
+  /** Sink name (default "stdout"). */
+  name?: string;
+}
+
+export class StdoutSink implements Sink {
+  readonly name: string;
+  private readonly stream: NodeJS.WritableStream;
+  private readonly format: 'praudit' | 'json';
+  private readonly events: EventDescriber | undefined;
+  private readonly prauditOpts: Omit<PrauditOptions, 'events'>;
+  private praudit: PrauditRenderer | undefined;
+  private json: CollectedJsonWriter | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: StdoutSinkOptions = {}) {
+    this.name = opts.name ?? 'stdout';
+    this.stream = opts.stream ?? process.stdout;
+    this.format = opts.format ?? 'praudit';
+    this.events = opts.events;
+    this.prauditOpts = opts.praudit ?? {};
+  }
+
+  async open(): Promise<void> {
+    const events = this.events ?? hostOrBuiltinEventTable();
+    if (this.format === 'json') this.json = new CollectedJsonWriter(events);
+    else {
+      this.praudit = createPrauditRenderer({ ...this.prauditOpts, events });
+      const begin = this.praudit.begin();
+      if (begin) await this.put(begin);
+    }
+  }
+
+  write(batch: readonly CollectedRecord[]): Promise<void> {
+    const p = this.chain.then(() => this.writeNow(batch));
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    if (this.praudit) {
+      const end = this.praudit.end();
+      this.praudit = undefined;
+      if (end) await this.put(end);
+    }
+    this.json = undefined;
+  }
+
+  private async writeNow(batch: readonly CollectedRecord[]): Promise<void> {
+    let out = '';
+    if (this.json) for (const r of batch) out += this.json.line(r);
+    else if (this.praudit) for (const r of batch) out += this.praudit.record(decodeRecord(r.bytes, r.sourceOffset));
+    else throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `${this.name} sink is not open`);
+    if (out) await this.put(out);
+  }
+
+  private put(text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.write(text, (err) => {
+        if (err) reject(new BsmkitError('BSMKIT_E_SINK_WRITE', `${this.name} sink: write failed: ${err.message}`, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+}
