@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance, Json } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBInstance, type DuckDBType, type Json } from '@duckdb/node-api';
 import { BsmkitError, UsageError } from '../../errors.js';
 import { defaultStorePath, openStoreReadOnly } from '../../sinks/duckdb-sink.js';
 import { write, type CliIo } from '../io.js';
@@ -55,12 +55,14 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: 'table' | '
     throw new BsmkitError('BSMKIT_E_QUERY', `query failed: ${(err as Error).message}`, { cause: err });
   }
   const names = result.columnNames();
+  const fix = result.columnTypes().map(jsonFix);
   const table: string[][] = [];
   if (format === 'csv') await write(io.stdout, names.map(csvField).join(',') + '\r\n');
   try {
     for await (const rows of result.yieldRowsJson()) {
       let out = '';
       for (const row of rows) {
+        for (let i = 0; i < row.length; i++) if (fix[i] && row[i] !== null) row[i] = fix[i]!(row[i]);
         if (format === 'json') {
           const o: Record<string, Json> = {};
           for (let i = 0; i < names.length; i++) o[names[i]] = row[i];
@@ -74,6 +76,27 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: 'table' | '
     throw new BsmkitError('BSMKIT_E_QUERY', `query failed: ${(err as Error).message}`, { cause: err });
   }
   if (format === 'table') await write(io.stdout, formatTable(names, table));
+}
+
+const WIDE_INTS = new Set<number>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+
+/**
+ * Per column, how DuckDB's JSON form of a value is improved: 64-bit integers (strings there) become numbers when
+ * they are exact as numbers, and JSON columns (the store's tokens) are embedded as JSON rather than as text.
+ */
+function jsonFix(t: DuckDBType): ((v: Json) => Json) | undefined {
+  if (WIDE_INTS.has(t.typeId)) return (v) => (typeof v === 'string' && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+  if (t.alias === 'JSON') {
+    return (v) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as Json;
+      } catch {
+        return v;
+      }
+    };
+  }
+  return undefined;
 }
 
 /** A value as table/CSV text: strings as they are, everything else as its JSON. */

@@ -1,0 +1,214 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDbSink, defaultStorePath, DEFAULT_STORE_PATH } from '../../src/sinks/duckdb-sink.js';
+import { RECORD_COLUMNS } from '../../src/sinks/store-schema.js';
+import { decodeRecord } from '../../src/format/decode-record.js';
+import { recordToJson } from '../../src/render/json/index.js';
+import { builtinEventTable } from '../../src/catalog/event-table.js';
+import { BsmkitError } from '../../src/errors.js';
+import { collectedFrom, REALISTIC, tempDir } from './helpers.js';
+
+const ORACLE_R = join(import.meta.dirname, '../../../shared/conformance/oracle/generated/realistic.bsm.r.txt');
+const events = builtinEventTable('macos');
+const CHILD = join(import.meta.dirname, 'duckdb-child.ts');
+const REPO = join(import.meta.dirname, '../..');
+
+async function rows(path: string, sql: string): Promise<Record<string, unknown>[]> {
+  const inst = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  try {
+    const c = await inst.connect();
+    const r = await c.runAndReadAll(sql);
+    c.closeSync();
+    return r.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    inst.closeSync();
+  }
+}
+
+async function storeAll(path: string, batch = 250): Promise<ReturnType<typeof collectedFrom>> {
+  const recs = collectedFrom(REALISTIC, { origin: (i) => (i % 5 === 0 ? 'recovered' : i % 2 ? 'pipe' : 'trail') });
+  const s = new DuckDbSink({ path, events });
+  await s.open();
+  for (let i = 0; i < recs.length; i += batch) await s.write(recs.slice(i, i + batch));
+  await s.close();
+  return recs;
+}
+
+test('schema: the table has the documented columns and types (docs/store.md)', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  await storeAll(db);
+  const got = await rows(db, `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'records' ORDER BY ordinal_position`);
+  // The documentation's schema table: | `name` | TYPE | meaning |
+  const doc = readFileSync(join(REPO, 'docs/store.md'), 'utf8');
+  const documented = [...doc.matchAll(/^\| `([a-z_]+)` \| `([A-Z]+)` \|/gm)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(got.map((r) => [r.column_name, r.data_type]), documented);
+  assert.deepEqual(got.map((r) => r.column_name), RECORD_COLUMNS.map(([n]) => n));
+  const pk = await rows(db, `SELECT constraint_type, constraint_column_names FROM duckdb_constraints() WHERE table_name = 'records' AND constraint_type = 'PRIMARY KEY'`);
+  assert.deepEqual(pk.map((r) => r.constraint_column_names), [['id']]);
+});
+
+/** praudit -r output split into records: the raw header, first subject and first return fields of each. */
+function oracleRecords(): { header: string[]; subject?: string[]; ret?: string[] }[] {
+  const out: { header: string[]; subject?: string[]; ret?: string[] }[] = [];
+  for (const line of readFileSync(ORACLE_R, 'latin1').split('\n')) {
+    const f = line.split(',');
+    if (/^(20|21|116|121),\d+,\d+,\d+,\d+,/.test(line)) out.push({ header: f });
+    else if (out.length === 0) continue;
+    else if (/^(36|122|117|124),/.test(line)) out[out.length - 1].subject ??= f;
+    else if (/^(39|114),/.test(line)) out[out.length - 1].ret ??= f;
+  }
+  return out;
+}
+
+test('every realistic.bsm record: header, subject and return columns equal the values praudit -r prints', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  await storeAll(db);
+  const got = await rows(db, `SELECT * EXCLUDE (tokens, diagnostics, raw), epoch_ms(time) AS ms FROM records WHERE kind = 'record' ORDER BY seq`);
+  const want = oracleRecords();
+  assert.equal(got.length, want.length);
+  assert.equal(want.length, 900);
+  const u32 = (s: string): number => Number(s) >>> 0;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i], w = want[i];
+    const [, size, version, event, modifier, sec, msec] = w.header;
+    const at = `record ${i} (seq ${String(g.seq)})`;
+    assert.equal(g.header_size, Number(size), at);
+    assert.equal(g.header_version, Number(version), at);
+    assert.equal(g.event, Number(event), at);
+    assert.equal(g.event_name, events.describe(Number(event))?.name ?? null, at);
+    assert.equal(g.modifier, Number(modifier), at);
+    assert.equal(g.time_sec, BigInt(sec), at);
+    assert.equal(g.time_msec, BigInt(msec), at);
+    assert.equal(Number(g.ms), Number(sec) * 1000 + Number(msec), at);
+    if (w.subject) {
+      const [, auid, euid, egid, ruid, rgid, pid, sid, port, addr] = w.subject;
+      assert.deepEqual([g.auid, g.euid, g.egid, g.ruid, g.rgid, g.pid, g.sid], [auid, euid, egid, ruid, rgid, pid, sid].map(u32), at);
+      assert.equal(g.terminal_port, BigInt(port), at);
+      assert.equal(g.terminal_addr, addr, at);
+    } else {
+      assert.equal(g.auid, null, at);
+      assert.equal(g.terminal_addr, null, at);
+    }
+    if (w.ret) {
+      assert.equal(g.ret_status, Number(w.ret[1]), at);
+      assert.equal(g.ret_value, BigInt(u32(w.ret[2])), at);
+    } else assert.equal(g.ret_status, null, at);
+  }
+});
+
+test('a few records field by field: collector fields, tokens JSON, diagnostics, raw bytes', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const recs = await storeAll(db);
+  const picks = [0, 1, 40, 41, 42, 450, recs.length - 1];
+  const got = await rows(db, `SELECT * FROM records WHERE seq IN (${picks.join(',')}) ORDER BY seq`);
+  assert.equal(got.length, picks.length);
+  for (const g of got) {
+    const r = recs[Number(g.seq)];
+    const dec = decodeRecord(r.bytes, r.sourceOffset);
+    const json = JSON.parse(recordToJson(dec, { events }));
+    assert.equal(g.id, r.id);
+    assert.equal(g.origin, r.origin);
+    assert.equal(g.recovered, r.origin === 'recovered');
+    assert.equal(g.source_file, r.sourceFile);
+    assert.equal(g.source_offset, BigInt(r.sourceOffset));
+    assert.equal(g.kind, dec.kind);
+    assert.equal(g.intact, dec.intact);
+    assert.equal(g.header_type, dec.header?.type ?? null);
+    assert.deepEqual(JSON.parse(String(g.tokens)), json.tokens);
+    assert.deepEqual(JSON.parse(String(g.diagnostics)), json.diagnostics);
+    assert.ok(Buffer.from(g.raw as Uint8Array).equals(r.bytes), `raw bytes of seq ${String(g.seq)}`);
+  }
+  // The standalone file tokens are stored too, without header columns.
+  const files = await rows(db, `SELECT seq, header_type, event, tokens FROM records WHERE kind = 'file-token'`);
+  assert.equal(files.length, recs.filter((r) => r.bytes[0] === 0x11).length);
+  assert.ok(files.length > 0);
+  for (const f of files) {
+    assert.equal(f.header_type, null);
+    assert.equal(JSON.parse(String(f.tokens))[0].type, 'file');
+  }
+});
+
+test('exactly once across a crash: a killed writer, then the same batch and the next replayed', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'store.duckdb');
+  const recs = collectedFrom(REALISTIC);
+  const a = recs.slice(0, 300), b = recs.slice(300, 600);
+  // The child stores batch A and kills itself with SIGKILL before any close (no checkpoint of the WAL).
+  const batchFile = join(dir, 'batch.json');
+  writeFileSync(batchFile, JSON.stringify(a.map((r) => ({ ...r, bytes: r.bytes.toString('hex') }))));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', CHILD, db, batchFile, 'kill'], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(child.signal, 'SIGKILL', child.stderr);
+  assert.ok(existsSync(db + '.wal'), 'the crash left a WAL to replay');
+
+  const s = new DuckDbSink({ path: db, events });
+  await s.open();
+  assert.equal(await s.lastSeq(), 299);
+  // The collector resumes from its own (older) checkpoint: it replays A, then sends B.
+  const st1 = await s.writeWithStats(a);
+  const st2 = await s.writeWithStats(b);
+  assert.deepEqual(st1, { inserted: 0, skippedBySeq: 300, skippedById: 0 });
+  assert.deepEqual(st2, { inserted: 300, skippedBySeq: 0, skippedById: 0 });
+  // A record that comes back under a new seq (e.g. the spool re-read it) is recognised by its id.
+  const again = recs.slice(100, 110).map((r, i) => ({ ...r, seq: 600 + i }));
+  const st3 = await s.writeWithStats([...again, recs[600], recs[600]].map((r, i) => ({ ...r, seq: 600 + i })));
+  assert.deepEqual(st3, { inserted: 1, skippedBySeq: 0, skippedById: 11 });
+  await s.close();
+
+  const c = await rows(db, `SELECT count(*) AS n, count(DISTINCT id) AS ids, min(seq) AS lo, max(seq) AS hi FROM records`);
+  assert.deepEqual(c[0], { n: 601n, ids: 601n, lo: 0n, hi: 610n });
+  const ids = await rows(db, `SELECT id FROM records WHERE seq < 600 ORDER BY seq`);
+  assert.deepEqual(ids.map((r) => r.id), recs.slice(0, 600).map((r) => r.id));
+});
+
+test('store files are 0600 in a 0700 directory, WAL included, whatever the umask', async (t) => {
+  const dir = join(tempDir(t), 'state', 'bsmkit');
+  const db = join(dir, 'store.duckdb');
+  const old = process.umask(0o022);
+  try {
+    const s = new DuckDbSink({ path: db, events });
+    await s.open();
+    await s.write(collectedFrom(REALISTIC).slice(0, 50));
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(db).mode & 0o777, 0o600);
+    assert.ok(existsSync(db + '.wal'));
+    assert.equal(statSync(db + '.wal').mode & 0o777, 0o600);
+    await s.close();
+    assert.equal(statSync(db).mode & 0o777, 0o600);
+  } finally {
+    process.umask(old);
+  }
+});
+
+test('a store that cannot be created or written rejects with a clear error', async (t) => {
+  const dir = tempDir(t);
+  // The parent "directory" is a regular file.
+  writeFileSync(join(dir, 'plain'), 'x');
+  const bad = new DuckDbSink({ path: join(dir, 'plain', 'store.duckdb'), events });
+  await assert.rejects(bad.open(), (err: unknown) => {
+    assert.ok(err instanceof BsmkitError);
+    assert.equal(err.code, 'BSMKIT_E_STORE_OPEN');
+    assert.match(err.message, /plain/);
+    return true;
+  });
+  // A write that hits a file size limit (RLIMIT_FSIZE, SIGXFSZ ignored) in a child: write() rejects, names the store.
+  const db = join(dir, 'small.duckdb');
+  const batchFile = join(dir, 'batch.json');
+  writeFileSync(batchFile, JSON.stringify(collectedFrom(REALISTIC).map((r) => ({ ...r, bytes: r.bytes.toString('hex') }))));
+  const r = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f 2048; exec "$0" --import tsx "$@"`, process.execPath, CHILD, db, batchFile, 'repeat'], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /BSMKIT_E_SINK_WRITE: duckdb sink: cannot store seq \d+\.\.\d+ in .*small\.duckdb: /);
+});
+
+test('default store path: $BSMKIT_STORE, root, XDG state dir', () => {
+  assert.equal(defaultStorePath({ BSMKIT_STORE: '/x/y.duckdb' }, 0), '/x/y.duckdb');
+  assert.equal(defaultStorePath({}, 0), DEFAULT_STORE_PATH);
+  assert.equal(defaultStorePath({ HOME: '/home/u' }, 501), '/home/u/.local/state/bsmkit/store.duckdb');
+  assert.equal(defaultStorePath({ HOME: '/home/u', XDG_STATE_HOME: '/s' }, 501), '/s/bsmkit/store.duckdb');
+});
