@@ -1,0 +1,593 @@
+/**
+ * The collector: source(s) → durable spool → sinks, each sink with its own checkpoint (docs/collector.md).
+ *
+ * - trail mode: the trail follower feeds the spool; the resume cursor is the trail position after the newest
+ *   spooled trail record, read back from the spool itself, so a crash at any point neither loses nor repeats.
+ * - pipe mode: the drain thread feeds the spool; kernel drops are reported with the pipe offsets around them.
+ * - hybrid mode: both, aligned by reconcile.ts; the spool receives records in trail order with their trail
+ *   positions, so restarts resume from the trail exactly as in trail mode.
+ *
+ * Intake pauses (never silently loses) when the spool's disk is full or the spool is at its size cap: the trail is
+ * simply not read further (it keeps everything), hybrid mode discards pipe records (the trail supplies them later as
+ * recovered) and pipe mode counts what it could not keep as lost ('spool-full') with positions.
+ */
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { BsmkitError } from '../errors.js';
+import type { Sink } from '../sinks/sink.js';
+import type { TrailCursor } from '../sources/trail/cursor.js';
+import { followTrail, type TrailFollower, type TrailItem } from '../sources/trail/follow.js';
+import { parseTrailName } from '../sources/trail/names.js';
+import { Spool, SpoolFullError, writeFileAtomic, type SpoolAppend } from '../spool/spool.js';
+import { formatReport, statsLine, prometheusText, type CollectMode, type CollectorStats, type LossEntry, type RecordCounts, type SinkStats } from './accounting.js';
+import { PipeDrain } from './pipe-drain.js';
+import type { DrainMessage, DropGap, PipeDeviceSpec } from './pipe-drain-protocol.js';
+import { Reconciler } from './reconcile.js';
+
+export interface CollectorOptions {
+  mode: CollectMode;
+  spoolDir: string;
+  /** Trail directories (trail and hybrid modes). */
+  trailDirs?: string[];
+  /** The audit pipe (pipe and hybrid modes). */
+  device?: PipeDeviceSpec;
+  /** Pipe queue limit to set ('max': GET_QLIMIT_MAX, the default). */
+  qlimit?: number | 'max';
+  sinks: Sink[];
+  /** Where to start in the trail when the spool has no position yet (default 'start'). */
+  from?: 'start' | 'end';
+  spoolMaxBytes?: number;
+  segmentBytes?: number;
+  /** Optional record filter applied between the spool and the sinks (e.g. a compiled auditreduce selection). */
+  select?: (bytes: Buffer) => boolean;
+  sinkBatch?: number;
+  statsIntervalMs?: number;
+  onStats?: (line: string, stats: CollectorStats) => void;
+  log?: (line: string) => void;
+  /** Serve Prometheus text on 127.0.0.1:port (0: off). */
+  prometheusPort?: number;
+  trailPollMs?: number;
+  graceMs?: number;
+  pipeOnlyAfterMs?: number;
+  /** Reconciliation backlog cap (records held per side before the trail stops being read). */
+  maxBacklogRecords?: number;
+  checkpointIntervalMs?: number;
+}
+
+interface SinkState extends SinkStats {
+  sink: Sink;
+  done: Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const MAX_LOSSES = 200;
+
+export class Collector {
+  private readonly opts: CollectorOptions;
+  readonly spool: Spool;
+  private drain?: PipeDrain;
+  private follower?: TrailFollower;
+  private reconciler?: Reconciler;
+  private readonly counts: RecordCounts = { live: 0, recovered: 0, trail: 0, pipeOnly: 0 };
+  private readonly lost: Record<string, number> = {};
+  private readonly lossEvents: Record<string, number> = {};
+  private readonly damage = { trail: 0, pipe: 0 };
+  private readonly losses: LossEntry[] = [];
+  private readonly errors: string[] = [];
+  private readonly sinks: SinkState[] = [];
+  private kernel: CollectorStats['kernel'] = { drops: 0, haveCounters: false };
+  private dropsBefore = 0; // kernel drops of earlier runs (from the checkpoint file)
+  private stopping = false;
+  private stopped = false;
+  private readonly startedAt = new Date().toISOString();
+  private pipeSession: string;
+  private flushQueued = false;
+  private pauseStart = 0;
+  private pausedMs = 0;
+  private pauses = 0;
+  private pauseReason?: string;
+  private timers: NodeJS.Timeout[] = [];
+  private trailLoop?: Promise<void>;
+  private stopWake: Array<() => void> = [];
+  private server?: Server;
+  private pipeClosed?: Promise<void>;
+  private pipeClosedResolve?: () => void;
+  private log: (line: string) => void;
+
+  private constructor(opts: CollectorOptions) {
+    this.opts = opts;
+    this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+    this.spool = Spool.open({ dir: opts.spoolDir, maxBytes: opts.spoolMaxBytes, segmentBytes: opts.segmentBytes });
+    for (const m of this.spool.recovery.messages) this.log(`spool recovery: ${m}`);
+    this.pipeSession = `pipe:${this.startedAt}`;
+    this.restoreCounters();
+  }
+
+  /** Opens the spool, the pipe (before fixing the trail resume point, §19.3), the trail and the sinks. */
+  static async start(opts: CollectorOptions): Promise<Collector> {
+    if ((opts.mode === 'trail' || opts.mode === 'hybrid') && !opts.trailDirs?.length) throw new BsmkitError('BSMKIT_E_USAGE', `--source ${opts.mode} needs at least one trail directory`);
+    if ((opts.mode === 'pipe' || opts.mode === 'hybrid') && !opts.device) throw new BsmkitError('BSMKIT_E_USAGE', `--source ${opts.mode} needs an audit pipe device`);
+    const c = new Collector(opts);
+    try {
+      await c.begin();
+    } catch (err) {
+      await c.stop().catch(() => undefined);
+      throw err;
+    }
+    return c;
+  }
+
+  private restoreCounters(): void {
+    const x = this.spool.extra as
+      | { asOfSeq: number; counts: RecordCounts; lost: Record<string, number>; lossEvents: Record<string, number>; kernelDrops: number; damage: { trail: number; pipe: number } }
+      | undefined;
+    let since = 0;
+    if (x && typeof x.asOfSeq === 'number' && x.counts) {
+      Object.assign(this.counts, x.counts);
+      Object.assign(this.lost, x.lost ?? {});
+      Object.assign(this.lossEvents, x.lossEvents ?? {});
+      Object.assign(this.damage, x.damage ?? {});
+      this.dropsBefore = x.kernelDrops ?? 0;
+      since = x.asOfSeq;
+    }
+    // Records spooled after the counters were saved (a crash in between) are counted from the spool itself.
+    const c = this.spool.countSince(since);
+    this.counts.live += c.pipe - c.pipeOnly;
+    this.counts.pipeOnly += c.pipeOnly;
+    this.counts.trail += c.trail;
+    this.counts.recovered += c.recovered;
+  }
+
+  private async begin(): Promise<void> {
+    const o = this.opts;
+    if (o.mode !== 'trail') {
+      this.pipeClosed = new Promise((r) => (this.pipeClosedResolve = r));
+      this.drain = new PipeDrain({ device: o.device!, qlimit: o.qlimit, onMessage: (m) => this.onDrain(m) });
+      const open = await this.drain.opened;
+      this.kernel = { pipe: open.name, qlimit: open.qlimit, drops: this.dropsBefore, haveCounters: open.haveCounters };
+      if (o.mode === 'hybrid') {
+        this.reconciler = new Reconciler(
+          { pipeSession: this.pipeSession, graceMs: o.graceMs, pipeOnlyAfterMs: o.pipeOnlyAfterMs, dropsKnown: open.haveCounters },
+          (r) => this.append(r),
+        );
+      }
+    }
+    if (o.mode !== 'pipe') {
+      const pos = this.spool.lastPosition((n) => parseTrailName(n) !== undefined);
+      const from: TrailCursor | 'start' | 'end' = pos ? { source: 'trail', file: pos.sourceFile, offset: pos.end } : o.from ?? 'start';
+      this.follower = followTrail({ dirs: o.trailDirs!, from, pollIntervalMs: o.trailPollMs ?? 200 });
+      this.trailLoop = this.runTrail().catch((err) => {
+        this.error(`trail: ${(err as Error).message}`);
+      });
+    }
+    for (const sink of o.sinks) {
+      const st: SinkState = { sink, name: sink.name, checkpoint: 0, lag: 0, delivered: 0, failures: 0, state: 'starting', done: Promise.resolve() };
+      st.done = this.runSink(st);
+      this.sinks.push(st);
+    }
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(o.checkpointIntervalMs ?? 500, () => this.checkpoint());
+    if (this.reconciler) every(50, () => this.pumpReconciler());
+    if ((o.statsIntervalMs ?? 0) > 0) every(o.statsIntervalMs!, () => {
+      const s = this.stats();
+      o.onStats ? o.onStats(statsLine(s), s) : this.log(statsLine(s));
+    });
+    every(1000, () => this.retryPaused());
+    if (o.prometheusPort) await this.serveMetrics(o.prometheusPort);
+    this.checkpoint();
+  }
+
+  private serveMetrics(port: number): Promise<void> {
+    this.server = createServer((req, res) => {
+      if (req.url !== '/metrics' && req.url !== '/') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(this.stats()));
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', (e) => reject(new BsmkitError('BSMKIT_E_METRICS', `metrics on 127.0.0.1:${port}: ${e.message}`)));
+      this.server!.listen(port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  get metricsPort(): number | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : undefined;
+  }
+
+  private error(msg: string): void {
+    this.errors.push(`${new Date().toISOString()} ${msg}`);
+    if (this.errors.length > 50) this.errors.shift();
+    this.log(`bsmkit collect: ${msg}`);
+  }
+
+  private loss(e: Omit<LossEntry, 'at'>, count = true): void {
+    if (count) {
+      if (e.records !== undefined) this.lost[e.reason] = (this.lost[e.reason] ?? 0) + e.records;
+      else this.lossEvents[e.reason] = (this.lossEvents[e.reason] ?? 0) + 1;
+    }
+    this.losses.push({ ...e, at: new Date().toISOString() });
+    if (this.losses.length > MAX_LOSSES) this.losses.shift();
+  }
+
+  // ---- intake ---------------------------------------------------------------------------------------------------
+
+  /** True while intake must not add to the spool. */
+  private get intakePaused(): boolean {
+    const full = this.spool.full;
+    const reason = this.spool.pausedBy ? this.spool.pausedBy.message : full ? `spool at its size cap (${this.spool.maxBytes} bytes)` : undefined;
+    if (reason && !this.pauseStart) {
+      this.pauseStart = Date.now();
+      this.pauses++;
+      this.pauseReason = reason;
+      this.error(`intake paused: ${reason}`);
+    } else if (!reason && this.pauseStart) {
+      this.pausedMs += Date.now() - this.pauseStart;
+      this.pauseStart = 0;
+      this.log(`bsmkit collect: intake resumed after ${((this.pausedMs) / 1000).toFixed(1)}s paused in total`);
+      this.pauseReason = undefined;
+    }
+    return reason !== undefined;
+  }
+
+  private append(r: SpoolAppend): void {
+    this.spool.append(r);
+    if (r.origin === 'trail' && !this.reconciler) this.counts.trail++;
+    this.queueFlush();
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flushNow();
+    });
+  }
+
+  private flushNow(): void {
+    try {
+      this.spool.flush();
+    } catch (err) {
+      if (!(err instanceof SpoolFullError)) this.error((err as Error).message);
+      void this.intakePaused;
+    }
+  }
+
+  private retryPaused(): void {
+    if (this.spool.pausedBy) this.flushNow();
+    void this.intakePaused;
+  }
+
+  private onDrain(m: DrainMessage): void {
+    switch (m.t) {
+      case 'batch': {
+        this.kernel.drops = this.dropsBefore + m.drops;
+        const now = Date.now();
+        const data = Buffer.from(m.data);
+        for (const d of m.diags) {
+          this.damage.pipe++;
+          this.loss({ reason: 'pipe-damage', message: `${this.pipeSession} offset ${d.offset}: ${d.message}`, from: d.offset }, false);
+        }
+        if (this.opts.mode === 'pipe') {
+          if (m.gap) this.dropGap(m.gap);
+          const paused = this.intakePaused;
+          let start = 0;
+          let lostFrom = -1;
+          let lostN = 0;
+          for (let i = 0; i < m.ends.length; i++) {
+            const end = m.ends[i]!;
+            if (paused) {
+              if (lostFrom < 0) lostFrom = m.offs[i]!;
+              lostN++;
+            } else {
+              this.spool.append({ bytes: data.subarray(start, end), origin: 'pipe', sourceFile: this.pipeSession, sourceOffset: m.offs[i]! });
+              this.counts.live++;
+            }
+            start = end;
+          }
+          if (lostN) this.loss({ reason: 'spool-full', message: `${lostN} pipe records not kept (spool paused: ${this.pauseReason}) at ${this.pipeSession} offsets ${lostFrom}..${m.offs[m.ends.length - 1]}`, records: lostN, from: lostFrom, to: m.offs[m.ends.length - 1] });
+          this.queueFlush();
+        } else if (this.reconciler) {
+          this.reconciler.setKernelDrops(m.drops);
+          if (this.intakePaused || this.reconciler.pipeBacklog > (this.opts.maxBacklogRecords ?? 500_000)) {
+            // The trail has these records: they come back as recovered once intake resumes.
+            this.reconciler.discardedPipe(m.ends.length);
+          } else {
+            let start = 0;
+            for (let i = 0; i < m.ends.length; i++) {
+              const end = m.ends[i]!;
+              this.reconciler.pushPipe(data.subarray(start, end), m.offs[i]!, now);
+              start = end;
+            }
+          }
+          this.pumpReconciler();
+        }
+        this.drain!.processed(m.kb);
+        return;
+      }
+      case 'mark':
+        this.kernel.drops = this.dropsBefore + m.drops;
+        if (this.opts.mode === 'pipe' && m.gap) this.dropGap(m.gap);
+        if (this.reconciler) {
+          this.reconciler.setKernelDrops(m.drops);
+          this.reconciler.drained(m.epoch, m.at);
+          this.pumpReconciler();
+        }
+        return;
+      case 'error':
+        this.error(m.message);
+        return;
+      case 'closed':
+        this.kernel.drops = this.dropsBefore + m.drops;
+        this.pipeClosedResolve?.();
+        return;
+      case 'open':
+        return;
+    }
+  }
+
+  private dropGap(g: DropGap): void {
+    this.loss({ reason: 'pipe-drops', message: `the kernel dropped ${g.records} record(s) from ${this.pipeSession} between byte offsets ${g.from} and ${g.to}`, records: g.records, from: g.from, to: g.to });
+  }
+
+  private pumpReconciler(): void {
+    if (!this.reconciler) return;
+    if (this.reconciler.pump(Date.now()) > 0) this.queueFlush();
+    this.wakeTrail();
+  }
+
+  private trailWaiters: Array<() => void> = [];
+  private wakeTrail(): void {
+    for (const w of this.trailWaiters.splice(0)) w();
+  }
+
+  private async runTrail(): Promise<void> {
+    const f = this.follower!;
+    const cap = this.opts.maxBacklogRecords ?? 500_000;
+    for await (const item of f as AsyncIterable<TrailItem>) {
+      if (this.stopping) break;
+      this.trailItem(item);
+      // Backpressure: the trail keeps everything, so waiting here loses nothing.
+      while (!this.stopping && (this.intakePaused || (this.reconciler && this.reconciler.trailBacklog > cap))) {
+        await new Promise<void>((r) => {
+          this.trailWaiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    }
+  }
+
+  private lastEpochAt = 0;
+  private epoch = 0;
+
+  private trailItem(item: TrailItem): void {
+    switch (item.type) {
+      case 'record': {
+        if (item.kind !== 'record') return;
+        const file = item.meta.file;
+        if (this.reconciler) {
+          // One epoch per turn of the event loop is enough: marks compare epochs and times.
+          const now = Date.now();
+          if (now !== this.lastEpochAt) {
+            this.epoch = this.drain!.nextEpoch();
+            this.lastEpochAt = now;
+          }
+          this.reconciler.pushTrail(Buffer.from(item.bytes), file, item.offset, this.epoch, now);
+          if (this.reconciler.trailBacklog % 256 === 0) this.pumpReconciler();
+          else this.queuePump();
+        } else {
+          this.append({ bytes: item.bytes, origin: 'trail', sourceFile: file, sourceOffset: item.offset });
+        }
+        return;
+      }
+      case 'diagnostic':
+        this.damage.trail++;
+        this.loss({ reason: 'trail-damage', message: `${item.meta.path} offset ${item.diagnostic.offset}: ${item.diagnostic.message}`, file: item.meta.file, from: item.diagnostic.offset }, false);
+        return;
+      case 'loss': {
+        const l = item.loss;
+        this.loss({ reason: l.reason === 'trail-gap' && !l.certain ? 'trail-gap' : l.reason, message: l.message, records: l.records, file: l.file, from: l.fromOffset });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private pumpQueued = false;
+  private queuePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pumpReconciler();
+    });
+  }
+
+  // ---- sinks ----------------------------------------------------------------------------------------------------
+
+  private async runSink(st: SinkState): Promise<void> {
+    const batchMax = this.opts.sinkBatch ?? 4096;
+    let backoff = 250;
+    for (;;) {
+      try {
+        await st.sink.open();
+        break;
+      } catch (err) {
+        st.failures++;
+        st.lastError = `open: ${(err as Error).message}`;
+        st.state = 'retrying';
+        this.error(`sink ${st.name}: ${st.lastError}`);
+        if (this.stopping) return;
+        await this.sleepOrStop(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+    let cp = this.spool.checkpoint(st.name);
+    try {
+      const own = await st.sink.lastSeq?.();
+      if (own !== undefined && own > cp) cp = own;
+    } catch (err) {
+      this.error(`sink ${st.name}: lastSeq: ${(err as Error).message}`);
+    }
+    cp = Math.max(cp, this.spool.firstSeq - 1);
+    st.checkpoint = cp;
+    this.spool.setCheckpoint(st.name, cp);
+    st.state = 'running';
+    backoff = 250;
+    for (;;) {
+      if (cp >= this.spool.lastSeq) {
+        if (this.stopping) break;
+        await Promise.race([this.spool.waitForAppend(), this.sleepOrStop(1000)]);
+        continue;
+      }
+      const batch = this.spool.read(cp + 1, batchMax);
+      const last = batch[batch.length - 1]!.seq;
+      const out = this.opts.select ? batch.filter((r) => this.opts.select!(r.bytes)) : batch;
+      try {
+        if (out.length) await st.sink.write(out);
+        cp = last;
+        st.checkpoint = cp;
+        st.delivered += out.length;
+        this.spool.setCheckpoint(st.name, cp);
+        st.state = 'running';
+        backoff = 250;
+      } catch (err) {
+        st.failures++;
+        st.lastError = (err as Error).message;
+        st.state = 'retrying';
+        this.error(`sink ${st.name}: write failed (will retry from seq ${cp + 1}): ${st.lastError}`);
+        if (this.stopping && st.failures > 3) break;
+        await this.sleepOrStop(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+    st.state = 'stopped';
+  }
+
+  private sleepOrStop(ms: number): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(r, ms);
+      this.stopWake.push(() => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+
+  // ---- state ----------------------------------------------------------------------------------------------------
+
+  private checkpoint(): void {
+    try {
+      this.flushNow();
+      const s = this.stats();
+      // Counters are saved only with nothing pending, so that `asOfSeq` splits counted from uncounted exactly.
+      const extra = this.spool.pendingRecords > 0 ? undefined : {
+        nextSeq: this.spool.nextSeq,
+        asOfSeq: this.spool.lastSeq,
+        counts: { live: s.records.live, recovered: s.records.recovered, trail: s.records.trail, pipeOnly: s.records.pipeOnly },
+        lost: this.lost,
+        lossEvents: this.lossEvents,
+        damage: this.damage,
+        kernelDrops: this.kernel.drops,
+      };
+      this.spool.saveCheckpoints(extra);
+      this.spool.removeConsumed(this.sinks.map((k) => k.name));
+      writeFileAtomic(join(this.opts.spoolDir, 'state.json'), JSON.stringify(s, null, 1) + '\n');
+    } catch (err) {
+      // A full disk also stops checkpoints: the spool itself is consistent, and the pause is already reported.
+      if (!(err as NodeJS.ErrnoException).code?.match(/ENOSPC|EDQUOT|EFBIG/)) this.error(`checkpoint: ${(err as Error).message}`);
+    }
+  }
+
+  stats(): CollectorStats {
+    void this.intakePaused;
+    const lastSeq = this.spool.lastSeq;
+    const c = this.counts;
+    const rc = this.reconciler?.counts;
+    const records = rc
+      ? { live: c.live + rc.live, recovered: c.recovered + rc.recovered, trail: c.trail + rc.trail, pipeOnly: c.pipeOnly + rc.pipeOnly }
+      : { ...c };
+    return {
+      pid: process.pid,
+      status: this.stopped ? 'stopped' : 'running',
+      mode: this.opts.mode,
+      startedAt: this.startedAt,
+      updatedAt: new Date().toISOString(),
+      records: { ...records, total: records.live + records.recovered + records.trail + records.pipeOnly },
+      lost: { ...this.lost },
+      lossEvents: { ...this.lossEvents },
+      damage: { ...this.damage },
+      kernel: { ...this.kernel },
+      spool: {
+        dir: this.opts.spoolDir,
+        bytes: this.spool.bytes,
+        maxBytes: this.spool.maxBytes,
+        segments: this.spool.segmentCount,
+        firstSeq: this.spool.firstSeq,
+        lastSeq,
+        paused: this.pauseStart > 0,
+        pauseReason: this.pauseReason,
+        pausedMs: this.pausedMs + (this.pauseStart ? Date.now() - this.pauseStart : 0),
+        pauses: this.pauses,
+        tornBytes: this.spool.recovery.tornBytes,
+      },
+      backlog: { pipeRecords: this.reconciler?.pipeBacklog ?? 0, trailRecords: this.reconciler?.trailBacklog ?? 0, bytes: this.reconciler?.backlogBytes ?? 0 },
+      sinks: this.sinks.map((s) => ({ name: s.name, checkpoint: s.checkpoint, lag: Math.max(0, lastSeq - s.checkpoint), delivered: s.delivered, failures: s.failures, lastError: s.lastError, state: s.state })),
+      losses: [...this.losses],
+      errors: [...this.errors],
+    };
+  }
+
+  /** Resolves once every source is drained as far as it can be and every sink has caught up (for tests, demos). */
+  async settle(opts: { timeoutMs?: number; quietMs?: number } = {}): Promise<CollectorStats> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    const quiet = opts.quietMs ?? 600;
+    let lastSeq = -1;
+    let since = Date.now();
+    for (;;) {
+      const s = this.stats();
+      const busy = s.backlog.pipeRecords + s.backlog.trailRecords > 0 || s.sinks.some((k) => k.lag > 0) || this.spool.pendingRecords > 0;
+      if (s.spool.lastSeq !== lastSeq || busy) {
+        lastSeq = s.spool.lastSeq;
+        since = Date.now();
+      } else if (Date.now() - since >= quiet) return s;
+      if (Date.now() > deadline) return s;
+      await sleep(50);
+    }
+  }
+
+  /** Clean shutdown: read the pipe to empty, reconcile what can be, deliver to the sinks, checkpoint, report. */
+  async stop(): Promise<CollectorStats> {
+    if (this.stopped) return this.stats();
+    if (this.drain) {
+      await this.drain.stop();
+      await Promise.race([this.pipeClosed, sleep(2000)]);
+    }
+    this.stopping = true;
+    this.wakeTrail();
+    await this.follower?.close().catch(() => undefined);
+    await this.trailLoop;
+    this.pumpReconciler();
+    this.flushNow();
+    this.spool.wakeAll();
+    const sinkDeadline = sleep(10_000);
+    await Promise.race([Promise.all(this.sinks.map((s) => s.done)), sinkDeadline]);
+    for (const w of this.stopWake.splice(0)) w();
+    for (const s of this.sinks) await s.sink.close().catch((err) => this.error(`sink ${s.name}: close: ${(err as Error).message}`));
+    for (const t of this.timers) clearInterval(t);
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    this.stopped = true;
+    this.checkpoint();
+    this.spool.close();
+    return this.stats();
+  }
+}
+
+export { formatReport, statsLine, prometheusText };

@@ -1,0 +1,218 @@
+/**
+ * Hybrid reconciliation (kernel-audit-pipe.md §12, §19.2): the TRAIL-mode pipe stream is an ordered, byte-identical
+ * subsequence of the trail, and the kernel writes the trail first. Records are aligned by bytes and order, greedily:
+ *
+ * - a pipe record matches the first not-yet-consumed trail record with the same bytes (identical duplicates are
+ *   legitimate and match in order); every trail record skipped over to reach it was dropped by the pipe and is
+ *   emitted as `recovered`, in trail order, before the match (emitted as `pipe`, with its trail position);
+ * - a pipe record with no trail copy (trail write failure, LOCAL-only selection) is recognised when a later pipe
+ *   record is already in the trail, or after `pipeOnlyAfterMs` without a match: it is kept, flagged pipe-only;
+ * - a trail record no pipe record claims is resolved by a drained mark: the drain thread found the pipe queue empty
+ *   after the record was seen in the trail (epoch) and at least `graceMs` later. It is `recovered` while the kernel's
+ *   drop count (plus records the collector itself discarded) exceeds what was already recovered, else `trail`
+ *   (committed before the pipe was opened, or flushed: the pipe never had it).
+ *
+ * Output is in trail order; pipe-only records are placed where they were recognised (bounded by pipeOnlyAfterMs).
+ */
+import { contentHash } from '../spool/record-id.js';
+import { FLAG_PIPE_ONLY, type SpoolAppend } from '../spool/spool.js';
+
+interface TrailEntry {
+  bytes: Buffer;
+  hash: number;
+  file: string;
+  offset: number;
+  epoch: number;
+  at: number;
+}
+
+interface PipeEntry {
+  bytes: Buffer;
+  hash: number;
+  offset: number;
+  at: number;
+}
+
+export interface ReconcilerOptions {
+  /** Source name of pipe-only records (the pipe session), e.g. "pipe:2026-11-24T18:00:00.000Z". */
+  pipeSession: string;
+  graceMs?: number;
+  pipeOnlyAfterMs?: number;
+  /** Whether the kernel's drop counter is available (else: recovered once the pipe matched anything). */
+  dropsKnown?: boolean;
+}
+
+export interface ReconcileCounts {
+  live: number;
+  recovered: number;
+  trail: number;
+  pipeOnly: number;
+}
+
+export class Reconciler {
+  private readonly t: TrailEntry[] = [];
+  private tHead = 0;
+  private tBase = 0; // absolute index of t[0]
+  private readonly byHash = new Map<number, number[]>();
+  private readonly p: PipeEntry[] = [];
+  private pHead = 0;
+  private readonly graceMs: number;
+  private readonly pipeOnlyAfterMs: number;
+  private readonly dropsKnown: boolean;
+  private kernelDrops = 0;
+  private discarded = 0;
+  private matchedAny = false;
+  private mark = { epoch: -1, at: 0 };
+  private trailBytes = 0;
+  private pipeBytes = 0;
+  readonly counts: ReconcileCounts = { live: 0, recovered: 0, trail: 0, pipeOnly: 0 };
+
+  constructor(
+    private readonly opts: ReconcilerOptions,
+    private readonly emit: (r: SpoolAppend) => void,
+  ) {
+    this.graceMs = opts.graceMs ?? 50;
+    this.pipeOnlyAfterMs = opts.pipeOnlyAfterMs ?? 3000;
+    this.dropsKnown = opts.dropsKnown ?? true;
+  }
+
+  get trailBacklog(): number {
+    return this.t.length - this.tHead;
+  }
+  get pipeBacklog(): number {
+    return this.p.length - this.pHead;
+  }
+  get backlogBytes(): number {
+    return this.trailBytes + this.pipeBytes;
+  }
+
+  /** A trail record (the bytes are kept: pass a copy or a buffer that is not reused). */
+  pushTrail(bytes: Buffer, file: string, offset: number, epoch: number, at: number): void {
+    const hash = contentHash(bytes);
+    const abs = this.tBase + this.t.length;
+    this.t.push({ bytes, hash, file, offset, epoch, at });
+    this.trailBytes += bytes.length;
+    const l = this.byHash.get(hash);
+    if (l) l.push(abs);
+    else this.byHash.set(hash, [abs]);
+  }
+
+  pushPipe(bytes: Buffer, offset: number, at: number): void {
+    this.p.push({ bytes, hash: contentHash(bytes), offset, at });
+    this.pipeBytes += bytes.length;
+  }
+
+  /** The kernel's drop count for this pipe since it was opened. */
+  setKernelDrops(n: number): void {
+    if (n > this.kernelDrops) this.kernelDrops = n;
+  }
+
+  /** The collector dropped `n` pipe records itself (spool paused): the trail supplies them as recovered. */
+  discardedPipe(n: number): void {
+    this.discarded += n;
+  }
+
+  /** The drain found the pipe queue empty at `at`, having loaded trail epoch `epoch` before looking. */
+  drained(epoch: number, at: number): void {
+    if (epoch >= this.mark.epoch) this.mark = { epoch, at };
+  }
+
+  private find(pe: PipeEntry): number {
+    const l = this.byHash.get(pe.hash);
+    if (!l) return -1;
+    const head = this.tBase + this.tHead;
+    for (const abs of l) {
+      if (abs < head) continue;
+      if (this.t[abs - this.tBase]!.bytes.equals(pe.bytes)) return abs;
+    }
+    return -1;
+  }
+
+  /** Consumes the trail head entry (removes it from the hash index). */
+  private takeTrail(): TrailEntry {
+    const e = this.t[this.tHead]!;
+    const l = this.byHash.get(e.hash)!;
+    l.shift();
+    if (l.length === 0) this.byHash.delete(e.hash);
+    this.tHead++;
+    this.trailBytes -= e.bytes.length;
+    if (this.tHead > 4096 && this.tHead * 2 > this.t.length) {
+      this.t.splice(0, this.tHead);
+      this.tBase += this.tHead;
+      this.tHead = 0;
+    }
+    return e;
+  }
+
+  private takePipe(): PipeEntry {
+    const e = this.p[this.pHead++]!;
+    this.pipeBytes -= e.bytes.length;
+    if (this.pHead > 4096 && this.pHead * 2 > this.p.length) {
+      this.p.splice(0, this.pHead);
+      this.pHead = 0;
+    }
+    return e;
+  }
+
+  private unmatched(e: TrailEntry): void {
+    const budget = this.dropsKnown ? this.kernelDrops + this.discarded - this.counts.recovered : this.matchedAny ? 1 : 0;
+    const origin = budget > 0 ? 'recovered' : 'trail';
+    this.counts[origin]++;
+    this.emit({ bytes: e.bytes, origin, sourceFile: e.file, sourceOffset: e.offset });
+  }
+
+  /** Emits everything that can be decided now. Returns the number of records emitted. */
+  pump(now: number): number {
+    let n = 0;
+    while (this.pHead < this.p.length) {
+      const pe = this.p[this.pHead]!;
+      const abs = this.find(pe);
+      if (abs >= 0) {
+        while (this.tBase + this.tHead < abs) {
+          this.unmatched(this.takeTrail());
+          n++;
+        }
+        const te = this.takeTrail();
+        this.takePipe();
+        this.matchedAny = true;
+        this.counts.live++;
+        this.emit({ bytes: te.bytes, origin: 'pipe', sourceFile: te.file, sourceOffset: te.offset });
+        n++;
+        continue;
+      }
+      let later = false;
+      for (let i = this.pHead + 1; i < Math.min(this.p.length, this.pHead + 64); i++) {
+        if (this.find(this.p[i]!) >= 0) {
+          later = true;
+          break;
+        }
+      }
+      if (later || now - pe.at >= this.pipeOnlyAfterMs) {
+        this.takePipe();
+        this.counts.pipeOnly++;
+        this.emit({ bytes: pe.bytes, origin: 'pipe', sourceFile: this.opts.pipeSession, sourceOffset: pe.offset, flags: FLAG_PIPE_ONLY });
+        n++;
+        continue;
+      }
+      break;
+    }
+    if (this.pHead === this.p.length) {
+      while (this.tHead < this.t.length) {
+        const te = this.t[this.tHead]!;
+        if (te.epoch > this.mark.epoch || this.mark.at < te.at + this.graceMs) break;
+        this.unmatched(this.takeTrail());
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Shutdown without waiting for marks: the pipe was read to empty after the last trail read, so every trail record
+   * still unclaimed is resolved, and every pipe record still waiting is kept as pipe-only.
+   */
+  finish(): number {
+    this.mark = { epoch: Number.MAX_SAFE_INTEGER, at: Number.MAX_SAFE_INTEGER };
+    return this.pump(Number.MAX_SAFE_INTEGER);
+  }
+}
