@@ -22,6 +22,10 @@ export interface ReduceArgs {
   /** Input files; empty = stdin. `-` also means stdin. */
   files: string[];
   output: OutputFormat;
+  /**
+   * Merge several inputs by record time (corrected mode's default); false with --concat, and always in openbsm
+   * mode (auditreduce reads the files one after the other).
+   */
   merge: boolean;
   stats: boolean;
   keepErrors: boolean;
@@ -40,7 +44,7 @@ export interface ResolveContext {
 const WITH_VALUE = new Set('abcdefgjmoruz');
 const FLAGS = new Set('Av');
 const LONG_WITH_VALUE = new Set(['compat', 'passwd', 'group', 'platform', 'event-table', 'class-table', 'path-match']);
-const LONG_FLAGS = new Set(['utc', 'merge', 'json', 'print', 'stats', 'keep-errors', 'help']);
+const LONG_FLAGS = new Set(['utc', 'merge', 'concat', 'json', 'print', 'stats', 'keep-errors', 'help']);
 
 interface Item {
   opt: string;
@@ -134,12 +138,13 @@ export function parseReduceArgs(argv: string[], ctx: ResolveContext = {}): Reduc
   if (platform !== undefined && platform !== 'openbsm' && platform !== 'macos') {
     throw new UsageError(`--platform ${platform}: expected openbsm or macos`);
   }
+  if (long.has('merge') && long.has('concat')) throw new UsageError('--merge and --concat are exclusive');
   const pathMatch = long.get('path-match');
   if (pathMatch !== undefined && pathMatch !== 'all' && pathMatch !== 'any') {
     throw new UsageError(`--path-match ${pathMatch}: expected all or any`);
   }
   if (!strict) {
-    for (const k of ['utc', 'merge', 'path-match', 'keep-errors']) {
+    for (const k of ['utc', 'merge', 'concat', 'path-match', 'keep-errors']) {
       if (long.has(k)) throw new UsageError(`--${k} is not available with --compat=openbsm`);
     }
   }
@@ -259,7 +264,7 @@ export function parseReduceArgs(argv: string[], ctx: ResolveContext = {}): Reduc
     select: sel,
     files,
     output: outputs[0] ?? 'bsm',
-    merge: long.has('merge'),
+    merge: strict && !long.has('concat'),
     stats: long.has('stats'),
     keepErrors: long.has('keep-errors'),
     help: long.has('help'),

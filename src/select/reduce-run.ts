@@ -16,7 +16,10 @@ export interface ReduceInput {
 }
 
 export interface RunOptions extends ScanOptions {
-  /** Merge the inputs by header time (sec, msec); ties go by input order, then byte offset. */
+  /**
+   * Merge the inputs by header time (sec, msec); ties go by input order, then byte offset. Each input is assumed
+   * to be in time order itself (a trail is): the merge interleaves inputs and never reorders within one.
+   */
   merge?: boolean;
   /**
    * Copy the selected bytes of each input chunk into one output buffer (binary output): one write per chunk
@@ -129,6 +132,16 @@ async function merged(inputs: ReduceInput[], sel: Selection, write: Write, stats
     );
     return { index, iter: input.open()[Symbol.asyncIterator](), scanner, queue, head: 0, done: false };
   });
+  let out: Buffer[] = [];
+  let outBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (out.length === 0) return;
+    const c = out.length === 1 ? out[0]! : Buffer.concat(out, outBytes);
+    out = [];
+    outBytes = 0;
+    const w = write(c, -1);
+    if (w) await w;
+  };
   const fill = async (src: Source): Promise<void> => {
     while (src.head >= src.queue.length && !src.done) {
       if (src.head > 0) {
@@ -157,9 +170,18 @@ async function merged(inputs: ReduceInput[], sel: Selection, write: Write, stats
       const b = best.queue[best.head]!;
       if (q.sec < b.sec || (q.sec === b.sec && q.msec < b.msec)) best = src;
     }
-    if (!best) return;
+    if (!best) break;
     const item = best.queue[best.head++]!;
-    const w = write(item.bytes, item.offset);
-    if (w) await w;
+    if (!opts.batch) {
+      const w = write(item.bytes, item.offset);
+      if (w) await w;
+      continue;
+    }
+    // Binary output: gather records into one write of about BATCH_BYTES. The views stay valid (chunks are never
+    // reused), so nothing is copied until the one concat.
+    out.push(item.bytes);
+    outBytes += item.bytes.length;
+    if (outBytes >= BATCH_BYTES) await flush();
   }
+  await flush();
 }

@@ -220,6 +220,7 @@ export class InputScanner {
       const v = this.sel.matchBytes(b, s, e, this.invert);
       if (v === UNSURE) {
         this.flushRun();
+        this.stats.records--; // counted again by slowRecord
         this.slowRecord(b.subarray(s, e), this.base + s);
         return;
       }

@@ -40,7 +40,8 @@ selection (auditreduce's letters; several options are ANDed):
   -v              invert the selection
 other options:
   --json | --print     NDJSON or praudit text instead of binary BSM
-  --merge              merge several inputs by record time (default: one after the other)
+  --concat             several inputs one after the other, as auditreduce (default: merged by record time,
+                       each input being in time order itself; --merge says so explicitly)
   --utc                read -a/-b/-d times as UTC
   --path-match any     -o file=: one included path suffices (default: every path must be included)
   --keep-errors        judge damaged records on what decoded and emit them when selected
