@@ -123,6 +123,10 @@ class Follower implements TrailFollower {
   private buf: Buffer;
   private lastCursor?: TrailCursor;
   private closed = false;
+  /** True while the generator waits at a yield for the consumer: only then may the background scan run. */
+  private suspended = false;
+  private background?: Promise<void>;
+  private bgTimer?: NodeJS.Timeout;
   private gen?: AsyncGenerator<TrailItem>;
   private iterated = false;
 
@@ -157,6 +161,12 @@ class Follower implements TrailFollower {
     if (this.iterated) throw new BsmkitError('BSMKIT_E_USAGE', 'a trail follower can be iterated only once');
     this.iterated = true;
     this.gen = this.run();
+    if (!this.once) {
+      // A consumer that stalls must not let expire-after take files created meanwhile: keep discovering and
+      // opening them while the generator waits at a yield (pull-based reading itself stays paused).
+      this.bgTimer = setInterval(() => this.backgroundScan(), this.pollMs);
+      this.bgTimer.unref();
+    }
     return this.gen;
   }
 
@@ -167,7 +177,19 @@ class Follower implements TrailFollower {
     await this.release(); // a generator never started does not run its finally
   }
 
+  private backgroundScan(): void {
+    if (!this.suspended || this.background || this.closed) return;
+    this.background = this.scan()
+      .catch(() => undefined) // the reading loop's own scan reports errors
+      .finally(() => {
+        this.background = undefined;
+      });
+  }
+
   private async release(): Promise<void> {
+    if (this.bgTimer) clearInterval(this.bgTimer);
+    this.bgTimer = undefined;
+    if (this.background) await this.background;
     this.signal?.removeEventListener('abort', this.onAbort);
     this.waiter.close();
     const open = [...this.entries.values()].filter((e) => e.fh);
@@ -184,9 +206,14 @@ class Follower implements TrailFollower {
       if (this.closed) return;
       await this.init();
       for (;;) {
-        while (this.queue.length > 0 && !this.closed) yield this.take();
+        while (this.queue.length > 0 && !this.closed) {
+          this.suspended = true;
+          yield this.take();
+          this.suspended = false;
+          if (this.background) await this.background;
+        }
         if (this.closed) return;
-        const e = this.currentEntry();
+        const e = await this.currentEntry();
         if (!e) {
           if (this.once) return;
           const since = this.waiter.changes;
@@ -309,19 +336,33 @@ class Follower implements TrailFollower {
     return [...this.entries.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
   }
 
-  private currentEntry(): Entry | undefined {
+  private best(): Entry | undefined {
     let best: Entry | undefined;
     for (const e of this.entries.values()) if (!best || e.prefix < best.prefix) best = e;
+    return best;
+  }
+
+  /** The file to read now: the first by name. Right after finishing a file, a hole before it is checked twice. */
+  private async currentEntry(): Promise<Entry | undefined> {
+    let best = this.best();
     if (best && this.lastFinished) {
-      this.checkGap(this.lastFinished, best);
-      this.lastFinished = undefined;
+      if (gapBetween(this.lastFinished, best)) {
+        // Listing several directories is not atomic: a file created in one while another was listed can be missed
+        // once. It was created before the newer file that was seen, so a fresh listing finds it.
+        await this.scan();
+        best = this.best();
+      }
+      if (best) {
+        this.checkGap(this.lastFinished, best);
+        this.lastFinished = undefined;
+      }
     }
     return best;
   }
 
   /** A terminated file ends at the next file's start time; anything else is a hole (§13.2, §13.4). */
   private checkGap(prev: TrailName, next: Entry): void {
-    if (prev.end === undefined || next.name.start <= prev.end) return;
+    if (!gapBetween(prev, next) || prev.end === undefined) return;
     const loss: LossReport = {
       reason: 'trail-gap',
       certain: false,
@@ -584,6 +625,11 @@ async function readFully(fh: FileHandle, b: Buffer, pos: number): Promise<void> 
     if (bytesRead === 0) throw new BsmkitError('BSMKIT_E_TRAIL_IO', `trail file shrank while read (at offset ${pos + off})`);
     off += bytesRead;
   }
+}
+
+/** True when `next` does not start where the terminated file `prev` ended. */
+function gapBetween(prev: TrailName, next: Entry): boolean {
+  return prev.end !== undefined && next.name.start > prev.end;
 }
 
 function lossFor(name: TrailName, dir: string, fromOffset: number, message: string): LossReport {
