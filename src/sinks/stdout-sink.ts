@@ -78,9 +78,11 @@ export class StdoutSink implements Sink {
     if (out) await this.put(out);
   }
 
+  /** praudit text is bytes held as latin1 chars (recorded strings are not re-encoded); NDJSON is UTF-8. */
   private put(text: string): Promise<void> {
+    const bytes = Buffer.from(text, this.json ? 'utf8' : 'latin1');
     return new Promise((resolve, reject) => {
-      this.stream.write(text, (err) => {
+      this.stream.write(bytes, (err) => {
         if (err) reject(new BsmkitError('BSMKIT_E_SINK_WRITE', `${this.name} sink: write failed: ${err.message}`, { cause: err }));
         else resolve();
       });

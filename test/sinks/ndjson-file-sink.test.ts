@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, readdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { NdjsonFileSink, ndjsonFileName, parseNdjsonFileName } from '../../src/sinks/ndjson-file-sink.js';
+import { decodeRecord } from '../../src/format/decode-record.js';
+import { recordToJson } from '../../src/render/json/index.js';
+import { builtinEventTable } from '../../src/catalog/event-table.js';
+import { BsmkitError } from '../../src/errors.js';
+import type { CollectedRecord } from '../../src/sinks/sink.js';
+import { collectedFrom, REALISTIC, tempDir } from './helpers.js';
+
+const events = builtinEventTable('macos');
+
+function linesOf(files: string[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    assert.ok(text.endsWith('\n'), `${f} ends with a newline`);
+    for (const l of text.slice(0, -1).split('\n')) out.push(JSON.parse(l) as Record<string, unknown>);
+  }
+  return out;
+}
+
+async function writeAll(sink: NdjsonFileSink, recs: CollectedRecord[], batch: number): Promise<void> {
+  for (let i = 0; i < recs.length; i += batch) await sink.write(recs.slice(i, i + batch));
+}
+
+test('lines: collector fields first, then the record exactly as recordToJson writes it', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC, { origin: (i) => (i % 3 === 0 ? 'recovered' : 'pipe') });
+  const sink = new NdjsonFileSink({ dir, events });
+  await sink.open();
+  await writeAll(sink, recs, 100);
+  await sink.close();
+  const files = sink.files();
+  assert.equal(files.length, 1);
+  const lines = linesOf(files);
+  assert.equal(lines.length, recs.length);
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i];
+    const { seq, id, origin, sourceFile, sourceOffset, ...rest } = lines[i];
+    assert.deepEqual({ seq, id, origin, sourceFile, sourceOffset }, { seq: r.seq, id: r.id, origin: r.origin, sourceFile: r.sourceFile, sourceOffset: r.sourceOffset });
+    assert.deepEqual(rest, JSON.parse(recordToJson(decodeRecord(r.bytes, r.sourceOffset), { events })));
+  }
+  // Keys as the first bytes of every line (what restart recovery relies on).
+  assert.match(readFileSync(files[0], 'utf8'), /^\{"seq":0,"id":"/);
+});
+
+test('size rotation: no file beyond maxBytes, names carry the first seq, nothing lost or repeated', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC);
+  const maxBytes = 64 * 1024;
+  const sink = new NdjsonFileSink({ dir, events, maxBytes, maxAgeMs: 0 });
+  await sink.open();
+  await writeAll(sink, recs, 97);
+  await sink.close();
+  const files = sink.files();
+  assert.ok(files.length >= 5, `${files.length} files`);
+  let expectSeq = 0;
+  for (const f of files) {
+    const size = statSync(f).size;
+    assert.ok(size <= maxBytes, `${basename(f)}: ${size} bytes`);
+    assert.equal(statSync(f).mode & 0o777, 0o600);
+    const lines = linesOf([f]);
+    assert.equal(parseNdjsonFileName('bsmkit', basename(f))?.firstSeq, lines[0].seq);
+    for (const l of lines) assert.equal(l.seq, expectSeq++);
+  }
+  assert.equal(expectSeq, recs.length);
+});
+
+test('time rotation: a file older than maxAgeMs is closed at the next write; the name holds its creation time', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC).slice(0, 60);
+  let now = Date.UTC(2026, 10, 24, 18, 0, 0);
+  const sink = new NdjsonFileSink({ dir, events, maxAgeMs: 60_000, maxBytes: 0, now: () => now });
+  await sink.open();
+  await sink.write(recs.slice(0, 20));
+  now += 59_000;
+  await sink.write(recs.slice(20, 40)); // same file: 59 s old
+  now += 1_000;
+  await sink.write(recs.slice(40, 60)); // 60 s: a new file
+  await sink.close();
+  assert.deepEqual(sink.files().map((f) => basename(f)), [
+    'bsmkit-000000000000-20261124T180000Z.ndjson',
+    'bsmkit-000000000040-20261124T180100Z.ndjson',
+  ]);
+  assert.deepEqual(linesOf(sink.files()).map((l) => l.seq), recs.map((r) => r.seq));
+  // The age survives a restart: it is read back from the name.
+  const again = new NdjsonFileSink({ dir, events, maxAgeMs: 60_000, maxBytes: 0, now: () => now + 30_000 });
+  await again.open();
+  await again.write(collectedFrom(REALISTIC).slice(60, 61));
+  await again.close();
+  assert.equal(again.files().length, 2);
+  now += 60_000;
+  const third = new NdjsonFileSink({ dir, events, maxAgeMs: 60_000, maxBytes: 0, now: () => now });
+  await third.open();
+  await third.write(collectedFrom(REALISTIC).slice(61, 62));
+  await third.close();
+  assert.equal(third.files().length, 3);
+});
+
+test('exactly once on restart: a torn last line is cut, replayed records are skipped', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC);
+  const first = new NdjsonFileSink({ dir, events, maxBytes: 48 * 1024 });
+  await first.open();
+  await writeAll(first, recs.slice(0, 400), 50);
+  // A crash in the middle of the next write: part of a line reached the file, and the sink never closed.
+  const active = first.files().at(-1)!;
+  const partial = Buffer.from(`{"seq":400,"id":"${recs[400].id}","origin":"trail","sourceOff`);
+  appendFileSync(active, partial);
+  // And a crash right after a rotation created an empty file.
+  writeFileSync(join(dir, ndjsonFileName('bsmkit', 999_999, Date.now())), '');
+
+  const second = new NdjsonFileSink({ dir, events, maxBytes: 48 * 1024 });
+  await second.open();
+  assert.equal(await second.lastSeq(), 399);
+  assert.ok(!readFileSync(active, 'utf8').includes('sourceOff"'), 'torn line removed');
+  // The collector's checkpoint was older (say 349): it replays 350.. and goes on.
+  await writeAll(second, recs.slice(350), 64);
+  await second.close();
+  const seqs = linesOf(second.files()).map((l) => l.seq);
+  assert.deepEqual(seqs, recs.map((r) => r.seq));
+  assert.ok(!readdirSync(dir).some((f) => f.includes('000000999999')), 'empty file removed');
+});
+
+test('a write that fails rejects with the file named; after the fault the retry is still exactly once', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC).slice(0, 300);
+  const t0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+  let now = t0;
+  const sink = new NdjsonFileSink({ dir, events, maxAgeMs: 1000, now: () => now });
+  await sink.open();
+  await sink.write(recs.slice(0, 100));
+  // The file the sink rotates to next is a link to /dev/full: every write to it fails with ENOSPC.
+  now = t0 + 2000;
+  const doomed = join(dir, ndjsonFileName('bsmkit', 100, now));
+  symlinkSync('/dev/full', doomed);
+  await assert.rejects(sink.write(recs.slice(100, 200)), (err: unknown) => {
+    assert.ok(err instanceof BsmkitError);
+    assert.equal(err.code, 'BSMKIT_E_SINK_WRITE');
+    assert.match(err.message, /ndjson sink: cannot write .*bsmkit-000000000100-20260101T000002Z\.ndjson: .*ENOSPC/);
+    return true;
+  });
+  // The fault goes away; the collector retries from its checkpoint (99) and goes on.
+  unlinkSync(doomed);
+  await sink.write(recs.slice(100, 200));
+  await sink.write(recs.slice(150, 300));
+  await sink.close();
+  assert.deepEqual(linesOf(sink.files()).map((l) => l.seq), recs.map((r) => r.seq));
+});
+
+test('a directory that cannot be created: open rejects naming it', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'plain'), 'x');
+  const sink = new NdjsonFileSink({ dir: join(dir, 'plain', 'out'), events });
+  await assert.rejects(sink.open(), (err: unknown) => err instanceof BsmkitError && err.code === 'BSMKIT_E_SINK_OPEN' && /plain\/out/.test(err.message));
+});
