@@ -12,6 +12,15 @@ import { threadId } from 'node:worker_threads';
 import { ENDPOINT, errnoName, OP, REQUEST_HEADER, RESPONSE_HEADER } from '../../testing/kernel-model/protocol.js';
 import { DeviceError, IOC_IN, IOC_OUT, ioctlArgSize, ioctlName, type AuditPipeDevice } from './device.js';
 
+/** A simulated pipe as it crosses to a worker thread (structured-clone safe). */
+export interface SimulatedDeviceHandle {
+  kind: 'model';
+  name: string;
+  endpoint: string;
+  reqFd: number;
+  respFd: number;
+}
+
 export interface SimulatedOpenOptions {
   /** How long to wait for the model to accept the open (default 10 s); then ENXIO. */
   timeoutMs?: number;
@@ -35,11 +44,70 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
   private readonly respHdr = Buffer.alloc(RESPONSE_HEADER);
   /** The FIFO pair's name (also what the model's ground truth calls this pipe's endpoint). */
   readonly name: string;
+  /** The model endpoint directory this pipe belongs to. */
+  readonly endpoint: string;
+  /** Set once handle() gave the descriptors to another thread: this object no longer owns them. */
+  private handedOff = false;
+  private ownsFds = true;
 
-  private constructor(name: string, reqFd: number, respFd: number) {
+  private constructor(name: string, endpoint: string, reqFd: number, respFd: number) {
     this.name = name;
+    this.endpoint = endpoint;
     this.reqFd = reqFd;
     this.respFd = respFd;
+  }
+
+  /**
+   * Gives this open pipe to another thread of the process (file descriptors are process-wide): returns what
+   * fromHandle() needs there. This object becomes inert; the new owner closes the pipe.
+   */
+  handle(): SimulatedDeviceHandle {
+    if (this.closed) throw new DeviceError('EBADF', 'handle');
+    this.handedOff = true;
+    this.closed = true;
+    return { kind: 'model', name: this.name, endpoint: this.endpoint, reqFd: this.reqFd, respFd: this.respFd };
+  }
+
+  /**
+   * Takes over a pipe handed over by handle() (on a worker thread). close() then ends the pipe but leaves the
+   * descriptors to the thread that opened them (Node warns when another thread closes them): closeHandle() there.
+   */
+  static fromHandle(h: SimulatedDeviceHandle): SimulatedPipeDevice {
+    const dev = new SimulatedPipeDevice(h.name, h.endpoint, h.reqFd, h.respFd);
+    dev.ownsFds = false;
+    return dev;
+  }
+
+  /** Closes the descriptors of a handed-over pipe, on the thread that opened it, once its user is done. */
+  static closeHandle(h: SimulatedDeviceHandle): void {
+    for (const fd of [h.reqFd, h.respFd]) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  /**
+   * Interrupts the blocked read of the pipe `name` of the model at `endpoint` (the read fails with EINTR, like a
+   * signal): how another thread wakes a reader it wants to stop. False when the model is not there any more.
+   */
+  static interrupt(endpoint: string, name: string): boolean {
+    let ctl: number;
+    try {
+      ctl = openSync(join(endpoint, ENDPOINT.controlFifo), C.O_WRONLY | C.O_NONBLOCK);
+    } catch {
+      return false;
+    }
+    try {
+      writeSync(ctl, `intr ${name}\n`);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      closeSync(ctl);
+    }
   }
 
   /**
@@ -112,7 +180,7 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
       fds.shift();
       unlinkSync(reqPath);
       unlinkSync(respPath);
-      const dev = new SimulatedPipeDevice(name, reqFd, respFd);
+      const dev = new SimulatedPipeDevice(name, endpoint, reqFd, respFd);
       try {
         dev.call(OP.HELLO, 0, null, 'open');
       } catch (err) {
@@ -150,7 +218,7 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
   }
 
   close(): void {
-    if (this.closed) return;
+    if (this.closed || this.handedOff) return;
     try {
       this.call(OP.CLOSE, 0, null, 'close');
     } catch {
@@ -161,6 +229,10 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
 
   private closeFds(): void {
     this.closed = true;
+    if (!this.ownsFds) {
+      this.reqFd = this.respFd = -1;
+      return;
+    }
     for (const fd of [this.reqFd, this.respFd]) {
       try {
         closeSync(fd);

@@ -175,6 +175,7 @@ export class ModelServer {
   readonly endpoint: string;
   readonly connections = new Set<PipeConnection>();
   private readonly byPipe = new Map<AuditPipe, PipeConnection>();
+  private readonly wakePending = new Set<AuditPipe>();
   private control: Socket | null = null;
   private sockServer: Server | null = null;
   private readonly handler: ControlHandler;
@@ -185,7 +186,18 @@ export class ModelServer {
     this.kernel = kernel;
     this.endpoint = endpoint;
     this.handler = handler;
-    kernel.hooks = { wake: (p) => this.byPipe.get(p)?.wake() };
+    // A blocked reader runs after the audit worker's current burst, never inside it: the wake-up is a separate
+    // event-loop turn, as a woken thread is scheduled after cv_broadcast (and the sleep/wake burst stays unread).
+    kernel.hooks = {
+      wake: (p) => {
+        if (this.wakePending.has(p)) return;
+        this.wakePending.add(p);
+        setImmediate(() => {
+          this.wakePending.delete(p);
+          this.byPipe.get(p)?.wake();
+        });
+      },
+    };
   }
 
   async start(): Promise<void> {
@@ -203,8 +215,9 @@ export class ModelServer {
       while ((nl = acc.indexOf('\n')) >= 0) {
         const line = acc.slice(0, nl);
         acc = acc.slice(nl + 1);
-        const m = /^open ([A-Za-z0-9._-]+)$/.exec(line);
-        if (m) this.accept(m[1]!);
+        const m = /^(open|intr) ([A-Za-z0-9._-]+)$/.exec(line);
+        if (m?.[1] === 'open') this.accept(m[2]!);
+        else if (m) this.interruptByName(m[2]!);
       }
     });
     const sockPath = join(this.endpoint, ENDPOINT.controlSocket);
@@ -243,6 +256,12 @@ export class ModelServer {
     );
     this.connections.add(conn);
     if (pipe) this.byPipe.set(pipe, conn);
+  }
+
+  /** A signal aimed at one device's blocked read (`intr NAME` on the control FIFO: how a reader is woken to close). */
+  interruptByName(name: string): boolean {
+    for (const c of this.connections) if (c.name === name) return c.interrupt();
+    return false;
   }
 
   /** Interrupts blocked reads (all pipes, or one). Returns how many were interrupted. */
