@@ -7,33 +7,45 @@ import type { BsmRecord, HeaderToken, SubjectToken, Token } from '../format/type
 import { lifecycleAction, type LifecycleAction, type Platform } from './lifecycle-events.js';
 import type { CodeIdentity, Credentials, ExecutableFile } from './types.js';
 
-/** A record's subject: the pid and its credentials (shared between identical subjects on the fast path). */
-export interface SubjectFacts {
-  pid: number;
-  cred: Credentials;
-}
-
+/**
+ * One record's facts. Every field is always present (undefined when absent) so that all facts share one object
+ * shape: the table's hot path stays monomorphic.
+ */
 export interface RecordFacts {
-  /** ms since the epoch. */
+  /** ms since the epoch (header seconds × 1000 + msec). */
   time: number;
   event: number;
+  /** Byte offset of the record in its source. */
   offset: number;
+  /** Name of that source (set by the tracker when the caller names its inputs). */
+  source: string | undefined;
   /** Set for lifecycle records only. */
-  lifecycle?: LifecycleAction;
-  subject?: SubjectFacts;
+  lifecycle: LifecycleAction | undefined;
+  /** The subject's pid, -1 when the record has no subject token. */
+  pid: number;
+  /** The subject's credentials (identical subjects share one object). */
+  cred: Credentials | undefined;
   /** Return status (BSM errno) and value; status -1 when the record has no return token. */
   status: number;
   retval: number;
   /** arg #0 ("child PID") of fork/spawn. */
-  childPid?: number;
-  argv?: string[];
-  argvTruncated?: boolean;
-  env?: string[];
-  paths?: string[];
-  file?: ExecutableFile;
-  code?: CodeIdentity;
-  exitStatus?: number;
-  exitValue?: number;
+  childPid: number | undefined;
+  argv: string[] | undefined;
+  argvTruncated: boolean;
+  env: string[] | undefined;
+  paths: string[] | undefined;
+  file: ExecutableFile | undefined;
+  code: CodeIdentity | undefined;
+  exitStatus: number | undefined;
+  exitValue: number | undefined;
+}
+
+export function newFacts(time: number, event: number, offset: number, lifecycle: LifecycleAction | undefined): RecordFacts {
+  return {
+    time, event, offset, source: undefined, lifecycle, pid: -1, cred: undefined, status: -1, retval: 0, childPid: undefined,
+    argv: undefined, argvTruncated: false, env: undefined, paths: undefined, file: undefined, code: undefined,
+    exitStatus: undefined, exitValue: undefined,
+  };
 }
 
 /** NUL-terminated bytes → text (the NUL and anything after it dropped; invalid UTF-8 becomes U+FFFD). */
@@ -46,7 +58,7 @@ export function hex(b: Buffer, start = 0, end = b.length): string {
   return b.toString('hex', start, end);
 }
 
-/** Terminal address text: dotted quad, or RFC 5952 IPv6 (longest zero run compressed). */
+/** Terminal address text: dotted quad, or RFC 5952 IPv6 (longest zero run compressed); other lengths as hex. */
 export function addrText(b: Buffer, start = 0, len = b.length - start): string {
   if (len === 4) return `${b[start]}.${b[start + 1]}.${b[start + 2]}.${b[start + 3]}`;
   if (len !== 16) return hex(b, start, start + len);
@@ -74,23 +86,22 @@ function isSubject(t: Token): t is SubjectToken {
   return t.type === 'subject32' || t.type === 'subject64' || t.type === 'subject32_ex' || t.type === 'subject64_ex';
 }
 
-/** Facts of a decoded record; undefined for standalone file tokens and records without a header. */
+/**
+ * Facts of a decoded record (the exact path, and the fallback of factsFromRange); undefined for standalone file
+ * tokens and records without a header.
+ */
 export function factsFromRecord(r: BsmRecord, platform: Platform = 'openbsm'): RecordFacts | undefined {
   const h = r.header;
   if (r.kind !== 'record' || !h) return undefined;
   const lc = lifecycleAction(h.event, platform);
-  const f: RecordFacts = { time: headerTime(h), event: h.event, offset: r.offset, status: -1, retval: 0 };
-  if (lc) f.lifecycle = lc;
+  const f = newFacts(headerTime(h), h.event, r.offset, lc);
   for (const t of r.tokens) {
     if (isSubject(t)) {
-      if (f.subject) continue;
-      const s = t;
-      f.subject = {
-        pid: s.pid,
-        cred: {
-          auid: s.auid, euid: s.euid, egid: s.egid, ruid: s.ruid, rgid: s.rgid, sid: s.sid,
-          terminal: { port: Number(s.port), addr: addrText(s.addr) },
-        },
+      if (f.cred) continue;
+      f.pid = t.pid;
+      f.cred = {
+        auid: t.auid, euid: t.euid, egid: t.egid, ruid: t.ruid, rgid: t.rgid, sid: t.sid,
+        terminal: { port: Number(t.port), addr: addrText(t.addr) },
       };
       continue;
     }

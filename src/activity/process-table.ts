@@ -6,14 +6,20 @@
  * - exit: the process ends and leaves the table once its terminate event is out.
  * - pid reuse: a launch reporting a pid that is still live ends the old process first (inferred terminate), unless
  *   that entry was itself only reconstructed from records at or after the launch time, in which case it is the same
- *   process seen early (its exec overtook the fork) and just gets its parent.
+ *   process seen early (its records overtook the fork) and just gets its parent.
  * - any other record: its subject updates the credentials of its process, creating it (reconstructed, parent
  *   unknown) if it was not known.
+ * - stale records (applied late, beyond the reorder bound): a record older than the start of the live holder of its
+ *   pid belongs to an earlier holder, and a record for a pid that exited after the record's time belongs to the
+ *   exited process; neither changes the table (counted in `staleRecords`), so late records never resurrect a
+ *   process or end its successor.
  *
- * Memory is bounded by the live processes: nothing is kept for ended ones. `maxProcesses` caps the table against
- * trails whose exit records were lost: past the cap the least recently seen tenth is evicted (counted).
+ * Memory is bounded by the live processes: an exited process is dropped as soon as its terminate event is out. Only
+ * a tombstone (pid → exit time) stays, for `tombstoneMs` of record time, to recognise stale records. `maxProcesses`
+ * caps the table against trails whose exit records were lost: past the cap the least recently seen tenth is
+ * dropped (counted in `evicted`, no event: the processes may still be running).
  */
-import type { RecordFacts, SubjectFacts } from './facts.js';
+import type { RecordFacts } from './facts.js';
 import type { ActivityStats, Credentials, LaunchType, ProcessEvent, ProcessImage, ProcessInfo } from './types.js';
 
 export interface ProcessTableOptions {
@@ -23,12 +29,14 @@ export interface ProcessTableOptions {
   failures?: boolean;
   /** Most processes held; beyond it the least recently seen are evicted. Default 1,000,000. */
   maxProcesses?: number;
+  /** How long (record time, ms) an exited pid is remembered to recognise stale records. Default 60,000. */
+  tombstoneMs?: number;
 }
 
 export function emptyStats(): ActivityStats {
   return {
     records: 0, lifecycleRecords: 0, missForkSubject: 0, missExecSubject: 0, missExitSubject: 0, pidReused: 0,
-    lateRecords: 0, timeJumps: 0, evicted: 0, undecodable: 0,
+    lateRecords: 0, staleRecords: 0, timeJumps: 0, evicted: 0, forkWithoutChild: 0, undecodable: 0,
   };
 }
 
@@ -48,7 +56,27 @@ function imageOf(f: RecordFacts): ProcessImage {
   return img;
 }
 
-const snap = (p: ProcessInfo): ProcessInfo => ({ ...p });
+/**
+ * A process as it is now, for an event or a listing. Every key is always written (undefined when unknown) so all
+ * process objects share one shape; an explicit literal is several times cheaper than a spread here.
+ */
+function snap(p: ProcessInfo): ProcessInfo {
+  return {
+    entityId: p.entityId, pid: p.pid, ppid: p.ppid, parentEntityId: p.parentEntityId, start: p.start,
+    firstSeen: p.firstSeen, lastSeen: p.lastSeen, reconstructed: p.reconstructed, launchedBy: p.launchedBy,
+    image: p.image, previous: p.previous, cred: p.cred, exit: p.exit,
+  };
+}
+
+/** A new table entry (all keys present, see snap). */
+function newProcess(entityId: string, pid: number, time: number, reconstructed: boolean, cred: Credentials): ProcessInfo {
+  return {
+    entityId, pid, ppid: undefined, parentEntityId: undefined, start: undefined, firstSeen: time, lastSeen: time,
+    reconstructed, launchedBy: undefined, image: undefined, previous: [], cred, exit: undefined,
+  };
+}
+
+type Emit = (e: ProcessEvent) => void;
 
 export class ProcessTable {
   readonly stats: ActivityStats = emptyStats();
@@ -56,17 +84,28 @@ export class ProcessTable {
   private readonly maxPrev: number;
   private readonly failures: boolean;
   private readonly maxProcs: number;
+  private readonly tombMs: number;
+  /** pid → exit time of its last holder; `tombQueue` holds the same in exit order, for expiry. */
+  private readonly tombs = new Map<number, number>();
+  private tombQueue: number[] = [];
+  private tombHead = 0;
   private seq = 0;
 
   constructor(opts: ProcessTableOptions = {}) {
     this.maxPrev = opts.maxPreviousImages ?? 4;
     this.failures = opts.failures ?? true;
     this.maxProcs = opts.maxProcesses ?? 1_000_000;
+    this.tombMs = opts.tombstoneMs ?? 60_000;
   }
 
   /** Live processes. */
   get size(): number {
     return this.procs.size;
+  }
+
+  /** Exited pids still remembered (bounded by the exits within `tombstoneMs`). */
+  get tombstones(): number {
+    return this.tombs.size;
   }
 
   get(pid: number): ProcessInfo | undefined {
@@ -79,11 +118,11 @@ export class ProcessTable {
   }
 
   /** Applies one record's facts (in time order); `emit` receives the resulting events. */
-  apply(f: RecordFacts, emit: (e: ProcessEvent) => void): void {
+  apply(f: RecordFacts, emit: Emit): void {
     this.stats.records++;
     const lc = f.lifecycle;
     if (!lc) {
-      if (f.subject) this.touch(f.subject, f.time, true);
+      if (f.cred) this.touch(f.pid, f.cred, f.time, true);
       return;
     }
     this.stats.lifecycleRecords++;
@@ -102,20 +141,30 @@ export class ProcessTable {
     return `${pid}@${time}#${++this.seq}`;
   }
 
-  /** The subject's process, created as reconstructed when unknown; credentials refreshed. */
-  private touch(s: SubjectFacts, time: number, countMiss: boolean): ProcessInfo {
-    let p = this.procs.get(s.pid);
+  /**
+   * The subject's process, created as reconstructed when unknown; credentials refreshed. Undefined for a stale
+   * record (see the module comment).
+   */
+  private touch(pid: number, cred: Credentials, time: number, countMiss: boolean): ProcessInfo | undefined {
+    let p = this.procs.get(pid);
     if (!p) {
+      const ended = this.tombs.get(pid);
+      if (ended !== undefined && time <= ended) {
+        this.stats.staleRecords++;
+        return undefined;
+      }
       if (countMiss) this.stats.missForkSubject++;
-      p = {
-        entityId: this.newEntity(s.pid, time), pid: s.pid, firstSeen: time, lastSeen: time, reconstructed: true,
-        previous: [], cred: s.cred,
-      };
+      p = newProcess(this.newEntity(pid, time), pid, time, true, cred);
       this.add(p);
       return p;
     }
+    if (p.start !== undefined && time < p.start) {
+      this.stats.staleRecords++;
+      return undefined;
+    }
     if (time > p.lastSeen) p.lastSeen = time;
-    if (!sameCred(p.cred, s.cred)) p.cred = s.cred;
+    else if (time < p.firstSeen) p.firstSeen = time;
+    if (!sameCred(p.cred, cred)) p.cred = cred;
     return p;
   }
 
@@ -132,60 +181,83 @@ export class ProcessTable {
     this.stats.evicted += n;
   }
 
-  private launch(f: RecordFacts, kind: 'fork' | 'spawn', action: string, emit: (e: ProcessEvent) => void): void {
-    const s = f.subject;
-    const actor = s ? this.touch(s, f.time, true) : undefined;
+  private bury(pid: number, time: number): void {
+    this.procs.delete(pid);
+    this.tombs.set(pid, time);
+    const q = this.tombQueue;
+    q.push(pid, time);
+    // Expire tombstones older than the window (pairs pid, time in exit order).
+    const horizon = time - this.tombMs;
+    let h = this.tombHead;
+    while (h < q.length && q[h + 1] < horizon) {
+      if (this.tombs.get(q[h]) === q[h + 1]) this.tombs.delete(q[h]);
+      h += 2;
+    }
+    if (h >= 2048 && h * 2 >= q.length) {
+      this.tombQueue = q.slice(h);
+      h = 0;
+    }
+    this.tombHead = h;
+  }
+
+  private launch(f: RecordFacts, kind: 'fork' | 'spawn', action: string, emit: Emit): void {
+    if (!f.cred) return;
     const launchType: LaunchType = kind === 'fork' ? 'fork' : 'spawn';
-    const ok = f.status === 0 && f.childPid !== undefined && actor !== undefined;
-    if (!ok) {
+    const actor = this.touch(f.pid, f.cred, f.time, true);
+    if (f.status !== 0) {
       if (!this.failures || !actor) return;
+      const a = snap(actor);
       const e: ProcessEvent = {
         kind: 'launch', launchType, record: kind, action, time: f.time, event: f.event, success: false,
-        status: f.status, retval: f.retval, process: snap(actor), actor: snap(actor), recordOffset: f.offset,
+        status: f.status, retval: f.retval, process: a, actor: a, recordOffset: f.offset,
       };
       if (kind === 'spawn') e.attempted = imageOf(f);
       emit(e);
       return;
     }
-    const pid = f.childPid!;
+    const pid = f.childPid;
+    if (pid === undefined || pid === f.pid) {
+      this.stats.forkWithoutChild++;
+      return;
+    }
+    // A late fork whose parent already exited still creates the child; its parent is then known by pid only.
+    const parent: ProcessInfo = actor ?? newProcess('', f.pid, f.time, true, f.cred);
     const old = this.procs.get(pid);
     let child: ProcessInfo;
-    if (old && old.reconstructed && old.firstSeen >= f.time && pid !== actor.pid) {
+    if (old && old.reconstructed && old.firstSeen >= f.time) {
       // Seen early through its own records (they overtook the fork): the same process, now with its parent.
       child = old;
       child.reconstructed = false;
-      if (kind === 'fork' && !child.image && actor.image) child.image = actor.image;
+      if (kind === 'fork' && !child.image && parent.image) child.image = parent.image;
     } else {
-      if (old) this.endInferred(old, f.time, 'pid-reused', emit);
-      child = {
-        entityId: this.newEntity(pid, f.time), pid, firstSeen: f.time, lastSeen: f.time, reconstructed: false,
-        previous: [], cred: actor.cred,
-      };
-      if (kind === 'fork' && actor.image) child.image = actor.image;
+      if (old) this.endInferred(old, f.time, emit);
+      this.tombs.delete(pid);
+      child = newProcess(this.newEntity(pid, f.time), pid, f.time, false, parent.cred);
+      if (kind === 'fork' && parent.image) child.image = parent.image;
       this.add(child);
     }
-    child.ppid = actor.pid;
-    child.parentEntityId = actor.entityId;
+    child.ppid = parent.pid;
+    if (parent.entityId) child.parentEntityId = parent.entityId;
     child.start = f.time;
     child.launchedBy = action;
     if (kind === 'spawn') {
-      const img = imageOf(f);
-      if (child.image && child.image !== img) child.previous = this.pushPrev(child.previous, child.image);
-      child.image = img;
+      if (child.image) child.previous = this.pushPrev(child.previous, child.image);
+      child.image = imageOf(f);
     }
-    const a = snap(actor);
+    const a = snap(parent);
     emit({
       kind: 'launch', launchType, record: kind, action, time: f.time, event: f.event, success: true, status: f.status,
       retval: f.retval, process: snap(child), parent: a, actor: a, recordOffset: f.offset,
     });
   }
 
-  private exec(f: RecordFacts, action: string, emit: (e: ProcessEvent) => void): void {
-    const s = f.subject;
-    if (!s) return;
-    if (!this.procs.has(s.pid)) this.stats.missExecSubject++;
-    const p = this.touch(s, f.time, false);
-    const parent = p.ppid !== undefined ? this.parentOf(p) : undefined;
+  private exec(f: RecordFacts, action: string, emit: Emit): void {
+    if (!f.cred) return;
+    const known = this.procs.has(f.pid);
+    const p = this.touch(f.pid, f.cred, f.time, false);
+    if (!p) return;
+    if (!known) this.stats.missExecSubject++;
+    const parent = this.parentOf(p);
     if (f.status !== 0) {
       if (!this.failures) return;
       const me = snap(p);
@@ -210,14 +282,15 @@ export class ProcessTable {
     emit(e);
   }
 
-  private exit(f: RecordFacts, emit: (e: ProcessEvent) => void): void {
-    const s = f.subject;
-    if (!s) return;
-    if (!this.procs.has(s.pid)) this.stats.missExitSubject++;
-    const p = this.touch(s, f.time, false);
+  private exit(f: RecordFacts, emit: Emit): void {
+    if (!f.cred) return;
+    const known = this.procs.has(f.pid);
+    const p = this.touch(f.pid, f.cred, f.time, false);
+    if (!p) return;
+    if (!known) this.stats.missExitSubject++;
     p.exit = { time: f.time, status: f.exitStatus, value: f.exitValue, reason: 'exit' };
-    const parent = p.ppid !== undefined ? this.parentOf(p) : undefined;
-    this.procs.delete(p.pid);
+    const parent = this.parentOf(p);
+    this.bury(p.pid, f.time);
     const me = snap(p);
     const e: ProcessEvent = {
       kind: 'terminate', record: 'exit', action: 'exit', time: f.time, event: f.event, success: f.status === 0,
@@ -229,19 +302,20 @@ export class ProcessTable {
 
   /** The live parent, only if it is the very process that launched this one (not a later holder of its pid). */
   private parentOf(p: ProcessInfo): ProcessInfo | undefined {
-    const q = this.procs.get(p.ppid!);
+    if (p.ppid === undefined) return undefined;
+    const q = this.procs.get(p.ppid);
     return q && q.entityId === p.parentEntityId ? q : undefined;
   }
 
-  private endInferred(p: ProcessInfo, time: number, reason: 'pid-reused', emit: (e: ProcessEvent) => void): void {
+  private endInferred(p: ProcessInfo, time: number, emit: Emit): void {
     this.stats.pidReused++;
     this.procs.delete(p.pid);
-    p.exit = { time, reason };
-    const parent = p.ppid !== undefined ? this.parentOf(p) : undefined;
+    p.exit = { time, reason: 'pid-reused' };
+    const parent = this.parentOf(p);
     const me = snap(p);
     const e: ProcessEvent = {
-      kind: 'terminate', action: reason, time, event: 0, success: true, status: 0, retval: 0, process: me, actor: me,
-      recordOffset: -1, inferred: true,
+      kind: 'terminate', action: 'pid-reused', time, event: 0, success: true, status: 0, retval: 0, process: me,
+      actor: me, recordOffset: -1, inferred: true,
     };
     if (parent) e.parent = snap(parent);
     emit(e);

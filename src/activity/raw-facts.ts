@@ -1,28 +1,24 @@
 /**
  * The hot path: record facts straight from a framed record's bytes, without building token objects.
  *
- * Process reconstruction needs the subject of every record but the other tokens only of the ~half of a trail that
- * is fork/exec/exit. Decoding every token into objects runs at about a fifth of the framer's speed, so this walks
- * token lengths (bsm-format.md §4) and reads only the fields it needs. Anything unusual — an unknown token id, a
- * length that overruns, a walk that does not end exactly at the trailer (e.g. XNU's over-counted exec args) — returns
+ * Process reconstruction needs the subject of every record but the other tokens only of fork/exec/exit records.
+ * Decoding every token into objects runs at a fraction of the framer's speed, so this walks token lengths
+ * (bsm-format.md §4) and reads only the fields it needs. Anything unusual — an unknown token id, a length that
+ * overruns, a walk that does not end exactly at the trailer (e.g. XNU's over-counted exec args) — returns
  * undefined, and the caller falls back to the exact decoder (decodeRecord + factsFromRecord).
+ *
+ * Positions are absolute in `buf` (the framer's zero-copy range), so no Buffer view is made per record.
  */
 import { lifecycleAction, type Platform } from './lifecycle-events.js';
-import { addrText, type RecordFacts, type SubjectFacts } from './facts.js';
+import { addrText, newFacts, type RecordFacts } from './facts.js';
+import type { Credentials } from './types.js';
 
-let dvBuf: ArrayBufferLike | undefined;
-let dv: DataView = new DataView(new ArrayBuffer(0));
-let base = 0;
-function view(b: Buffer): void {
-  if (b.buffer !== dvBuf) {
-    dvBuf = b.buffer;
-    dv = new DataView(b.buffer);
-  }
-  base = b.byteOffset;
-}
-const u16 = (p: number): number => dv.getUint16(base + p);
-const u32 = (p: number): number => dv.getUint32(base + p);
-const u64n = (p: number): number => Number(dv.getBigUint64(base + p));
+// Plain byte arithmetic on the current record's buffer: DataView and Buffer.readUInt32BE cost more per call here.
+let cur: Buffer = Buffer.alloc(0);
+const u16 = (p: number): number => (cur[p] << 8) | cur[p + 1];
+const u32 = (p: number): number => cur[p] * 0x1000000 + ((cur[p + 1] << 16) | (cur[p + 2] << 8) | cur[p + 3]);
+/** A u64 as a Number (exact up to 2^53; larger values lose low bits, which no pid, time or inode here reaches). */
+const u64n = (p: number): number => u32(p) * 0x100000000 + u32(p + 4);
 
 /** End of `count` NUL-terminated strings from `p`, or -1 when they overrun `limit`. */
 function stringsEnd(b: Buffer, p: number, limit: number, count: number): number {
@@ -34,11 +30,23 @@ function stringsEnd(b: Buffer, p: number, limit: number, count: number): number 
   return p;
 }
 
+/** Short ASCII strings are built in JS: cheaper than a native utf8 slice for the few bytes of an argv word. */
+function text(b: Buffer, s: number, e: number): string {
+  if (e - s > 32) return b.toString('utf8', s, e);
+  let out = '';
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (c >= 0x80) return b.toString('utf8', s, e);
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
+
 function readStrings(b: Buffer, p: number, count: number): string[] {
   const out = new Array<string>(count);
   for (let i = 0; i < count; i++) {
     const nul = b.indexOf(0, p);
-    out[i] = b.toString('utf8', p, nul);
+    out[i] = text(b, p, nul);
     p = nul + 1;
   }
   return out;
@@ -49,36 +57,58 @@ function str16(b: Buffer, p: number): string {
   const n = u16(p);
   const s = p + 2;
   const nul = b.indexOf(0, s);
-  return b.toString('utf8', s, nul >= 0 && nul < s + n ? nul : s + n);
+  return text(b, s, nul >= 0 && nul < s + n ? nul : s + n);
 }
 
 /**
- * Terminal addresses repeat endlessly and formatting one is the costliest part of a subject, so IPv4 texts are
- * cached by value (bounded: cleared past ADDR_CACHE_MAX entries).
+ * Credentials interned by content: subjects repeat endlessly (a child's first record carries its parent's
+ * credentials under a new pid), and building one (formatting the terminal address, boxing u32 values such as an
+ * unset auid) is the costliest part of a record. The cache is keyed by a hash of the subject token's bytes without
+ * the pid; an entry keeps a copy of those bytes, and a subject with the same bytes gets the same frozen object
+ * back. Bounded: cleared past CRED_CACHE_MAX entries.
  */
-const ADDR_CACHE_MAX = 4096;
-const v4Text = new Map<number, string>();
+interface CredEntry {
+  raw: Uint8Array;
+  cred: Credentials;
+  next: CredEntry | undefined;
+}
+const CRED_CACHE_MAX = 1 << 14;
+const credCache = new Map<number, CredEntry>();
+let credCount = 0;
 
-function terminalAddr(b: Buffer, a: number, len: number): string {
-  if (len !== 4) return addrText(b, a, len);
-  const k = u32(a);
-  let t = v4Text.get(k);
-  if (t === undefined) {
-    if (v4Text.size >= ADDR_CACHE_MAX) v4Text.clear();
-    t = addrText(b, a, 4);
-    v4Text.set(k, t);
-  }
-  return t;
+/** Same bytes, the pid field (offset 20..23) excepted. */
+function sameSubject(raw: Uint8Array, b: Buffer, p: number, len: number): boolean {
+  if (raw.length !== len) return false;
+  for (let i = 0; i < 20; i++) if (raw[i] !== b[p + i]) return false;
+  for (let i = 24; i < len; i++) if (raw[i] !== b[p + i]) return false;
+  return true;
 }
 
-function subjectAt(b: Buffer, p: number, wide: boolean, ex: boolean): SubjectFacts {
+/** Credentials of the subject token whose fields start at `p` (after the id) and span `len` bytes. */
+function credAt(b: Buffer, p: number, len: number, wide: boolean, ex: boolean): Credentials {
+  let h = len;
+  for (let i = 0; i < 20; i++) h = Math.imul(h ^ b[p + i], 0x01000193);
+  for (let i = 24; i < len; i++) h = Math.imul(h ^ b[p + i], 0x01000193);
+  const first = credCache.get(h);
+  for (let e = first; e !== undefined; e = e.next) if (sameSubject(e.raw, b, p, len)) return e.cred;
   const port = wide ? u64n(p + 28) : u32(p + 28);
-  const a = p + (wide ? 36 : 32);
-  const addr = ex ? terminalAddr(b, a + 4, u32(a)) : terminalAddr(b, a, 4);
-  return {
-    pid: u32(p + 20),
-    cred: { auid: u32(p), euid: u32(p + 4), egid: u32(p + 8), ruid: u32(p + 12), rgid: u32(p + 16), sid: u32(p + 24), terminal: { port, addr } },
-  };
+  let a = p + (wide ? 36 : 32);
+  let at = 4;
+  if (ex) {
+    at = u32(a);
+    a += 4;
+  }
+  const cred: Credentials = Object.freeze({
+    auid: u32(p), euid: u32(p + 4), egid: u32(p + 8), ruid: u32(p + 12), rgid: u32(p + 16), sid: u32(p + 24),
+    terminal: Object.freeze({ port, addr: addrText(b, a, at) }),
+  });
+  if (credCount >= CRED_CACHE_MAX) {
+    credCache.clear();
+    credCount = 0;
+  }
+  credCount++;
+  credCache.set(h, { raw: Uint8Array.prototype.slice.call(b, p, p + len), cred, next: credCache.get(h) });
+  return cred;
 }
 
 /**
@@ -182,6 +212,7 @@ function tokenLength(b: Buffer, off: number, limit: number): number {
       return end < 0 ? -1 : end - off;
     }
     case 0x82: {
+      if (avail < 4) return -1;
       const nul = b.indexOf(0, p + 2);
       if (nul < 0 || nul >= limit) return -1;
       return nul + 1 - off;
@@ -204,29 +235,30 @@ function tokenLength(b: Buffer, off: number, limit: number): number {
 }
 
 /**
- * Facts of the record in `b` (exactly one framed record, trailer included), or undefined when the bytes need the
- * exact decoder. `offset` is the record's offset in its source. Standalone file tokens also yield undefined.
+ * Facts of the record in buf[start, end) (exactly one framed record, trailer included), or undefined when the
+ * bytes need the exact decoder. `offset` is the record's offset in its source. Standalone file tokens also yield
+ * undefined.
  */
-export function factsFromBytes(b: Buffer, offset: number, platform: Platform = 'openbsm'): RecordFacts | undefined {
-  const len = b.length;
-  if (len < 25 || b[len - 7] !== 0x13) return undefined;
-  view(b);
-  const id = b[0];
+export function factsFromRange(buf: Buffer, start: number, end: number, offset: number, platform: Platform = 'openbsm'): RecordFacts | undefined {
+  const len = end - start;
+  if (len < 25 || end > buf.length || buf[end - 7] !== 0x13) return undefined;
+  cur = buf;
+  const id = buf[start];
   let pos: number, time: number;
   switch (id) {
     case 0x14:
-      time = u32(10) * 1000 + u32(14);
-      pos = 18;
+      time = u32(start + 10) * 1000 + u32(start + 14);
+      pos = start + 18;
       break;
     case 0x74:
-      time = u64n(10) * 1000 + u64n(18);
-      pos = 26;
+      time = u64n(start + 10) * 1000 + u64n(start + 18);
+      pos = start + 26;
       break;
     case 0x15:
     case 0x79: {
-      const al = u32(10);
+      const al = u32(start + 10);
       if (al !== 4 && al !== 16) return undefined;
-      const t = 14 + al;
+      const t = start + 14 + al;
       time = id === 0x15 ? u32(t) * 1000 + u32(t + 4) : u64n(t) * 1000 + u64n(t + 8);
       pos = t + (id === 0x15 ? 8 : 16);
       break;
@@ -234,19 +266,20 @@ export function factsFromBytes(b: Buffer, offset: number, platform: Platform = '
     default:
       return undefined;
   }
-  const event = u16(6);
+  const event = u16(start + 6);
   const lc = lifecycleAction(event, platform);
-  const limit = len - 7;
-  const f: RecordFacts = { time, event, offset, status: -1, retval: 0 };
-  if (lc) f.lifecycle = lc;
+  const limit = end - 7;
+  const f = newFacts(time, event, offset, lc);
+  const b = buf;
   while (pos < limit) {
     const tid = b[pos];
     const n = tokenLength(b, pos, limit);
     if (n < 0) return undefined;
     const p = pos + 1;
     if (tid === 0x24 || tid === 0x75 || tid === 0x7a || tid === 0x7c) {
-      if (!f.subject) {
-        f.subject = subjectAt(b, p, tid === 0x75 || tid === 0x7c, tid >= 0x7a);
+      if (f.pid < 0) {
+        f.pid = u32(p + 20);
+        f.cred = credAt(b, p, n - 1, tid === 0x75 || tid === 0x7c, tid >= 0x7a);
         if (!lc) return f; // other records need nothing else
       }
     } else if (lc) {
@@ -310,6 +343,11 @@ export function factsFromBytes(b: Buffer, offset: number, platform: Platform = '
   }
   if (pos !== limit) return undefined;
   // A lifecycle record without subject or return is odd enough to deserve the exact decoder's view.
-  if (lc && (!f.subject || f.status < 0)) return undefined;
+  if (lc && (f.pid < 0 || f.status < 0)) return undefined;
   return f;
+}
+
+/** factsFromRange over a whole Buffer holding one record. */
+export function factsFromBytes(b: Buffer, offset: number, platform: Platform = 'openbsm'): RecordFacts | undefined {
+  return factsFromRange(b, 0, b.length, offset, platform);
 }

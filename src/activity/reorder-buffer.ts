@@ -1,8 +1,14 @@
 /**
  * Restores time order within a bound. Kernel records are queued when a syscall returns but stamped with its start
  * time, so a child's exec can reach the trail before the parent's fork. Items are held until an item at least
- * `boundMs` newer has been seen, then released oldest first (ties in arrival order). In-order input passes straight
- * through without touching the heap. Memory: at most the items of one bound's worth of time.
+ * `boundMs` newer has been seen, then released oldest first (equal times in arrival order).
+ *
+ * The held items are a sorted array read from `head`: in-order input (the common case) appends and releases in
+ * O(1); an out-of-order item is placed by binary search. Memory: the items of one bound's worth of time.
+ *
+ * An item older than one already released cannot be put back in order: it is released at once and counted as
+ * late. A step back larger than `jumpMs` is a discontinuity (trails concatenated out of order, a clock reset), not
+ * reordering: everything held is released and the window restarts at the new time.
  */
 export interface Timed {
   time: number;
@@ -10,30 +16,27 @@ export interface Timed {
 
 export class ReorderBuffer<T extends Timed> {
   private readonly bound: number;
-  private heap: { item: T; seq: number }[] = [];
-  private seq = 0;
+  private readonly jump: number;
+  private items: T[] = [];
+  private head = 0;
   /** Newest time seen. */
   private newest = -Infinity;
   /** Time of the last item released: anything older arriving now is late. */
   private released = -Infinity;
-  private readonly jump: number;
   /** Items that arrived after newer items had already been released (they are released at once). */
   late = 0;
-  /** Backward time jumps larger than the jump threshold (concatenated trails, clock resets). */
+  /** Backward time jumps larger than the jump threshold. */
   jumps = 0;
 
-  /**
-   * `jumpMs`: a step back in time larger than this is not reordering but a discontinuity (a trail concatenated
-   * after a later one, a clock reset): everything held is released and the window restarts at the new time, so
-   * one jump does not make every later record "late". Default max(60 s, 10 × bound).
-   */
+  /** `jumpMs` defaults to max(60 s, 10 × bound). */
   constructor(boundMs: number, jumpMs?: number) {
     this.bound = Math.max(0, boundMs);
     this.jump = jumpMs ?? Math.max(60_000, 10 * this.bound);
   }
 
+  /** Items held. */
   get size(): number {
-    return this.heap.length;
+    return this.items.length - this.head;
   }
 
   /** Adds an item; calls `out` for every item now due, in time order. */
@@ -51,58 +54,53 @@ export class ReorderBuffer<T extends Timed> {
       return;
     }
     if (t > this.newest) this.newest = t;
-    if (this.heap.length === 0 && t <= this.newest - this.bound) {
-      this.released = t;
-      out(item);
-      return;
-    }
-    this.insert({ item, seq: this.seq++ });
     const due = this.newest - this.bound;
-    while (this.heap.length && this.heap[0].item.time <= due) out(this.take());
+    const items = this.items;
+    if (this.head === items.length) {
+      if (t <= due) {
+        this.released = t;
+        out(item);
+        return;
+      }
+      items.push(item);
+    } else if (t >= items[items.length - 1].time) {
+      items.push(item);
+    } else {
+      // Out of order: after every held item with time <= t (keeps arrival order among equal times).
+      let lo = this.head, hi = items.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (items[mid].time <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      items.splice(lo, 0, item);
+    }
+    while (this.head < items.length && items[this.head].time <= due) this.release(out);
+    this.compact();
   }
 
   /** Releases everything held (end of input). */
   flush(out: (item: T) => void): void {
-    while (this.heap.length) out(this.take());
+    while (this.head < this.items.length) this.release(out);
+    this.compact();
   }
 
-  private take(): T {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      this.down(0);
-    }
-    this.released = top.item.time;
-    return top.item;
+  private release(out: (item: T) => void): void {
+    const it = this.items[this.head];
+    this.items[this.head++] = undefined as unknown as T;
+    this.released = it.time;
+    out(it);
   }
 
-  private less(a: { item: T; seq: number }, b: { item: T; seq: number }): boolean {
-    return a.item.time < b.item.time || (a.item.time === b.item.time && a.seq < b.seq);
-  }
-
-  private insert(e: { item: T; seq: number }): void {
-    const h = this.heap;
-    let i = h.push(e) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(h[i], h[parent])) break;
-      [h[i], h[parent]] = [h[parent], h[i]];
-      i = parent;
-    }
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l], h[m])) m = l;
-      if (r < h.length && this.less(h[r], h[m])) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m], h[i]];
-      i = m;
+  private compact(): void {
+    const h = this.head;
+    if (h === 0) return;
+    if (h === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (h >= 1024 && h * 2 >= this.items.length) {
+      this.items = this.items.slice(h);
+      this.head = 0;
     }
   }
 }

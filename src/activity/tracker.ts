@@ -1,6 +1,9 @@
 /**
  * The library entry points: feed records (decoded, or raw framed bytes on the fast path), get process events.
  * A tracker = reorder buffer (time order within a bound) + process table.
+ *
+ * Events are delivered either to `onEvent` (synchronously, as records are fed: the fast path) or returned by each
+ * push call.
  */
 import { decodeRecord } from '../format/decode-record.js';
 import { Framer } from '../format/framer.js';
@@ -8,9 +11,12 @@ import type { BsmRecord, Diagnostic } from '../format/types.js';
 import { factsFromRecord, type RecordFacts } from './facts.js';
 import type { Platform } from './lifecycle-events.js';
 import { ProcessTable, type ProcessTableOptions } from './process-table.js';
-import { factsFromBytes } from './raw-facts.js';
+import { factsFromRange } from './raw-facts.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 import type { ActivityStats, ProcessEvent, ProcessInfo } from './types.js';
+
+/** Default reorder bound (ms): see docs/process-activity.md. */
+export const DEFAULT_REORDER_MS = 1000;
 
 export interface TrackerOptions extends ProcessTableOptions {
   /** How far out of time order records may arrive and still be applied in order (ms). Default 1000. */
@@ -24,27 +30,45 @@ export interface TrackerOptions extends ProcessTableOptions {
    * that moment (`ps --at`). Records past it are dropped after the reorder buffer.
    */
   until?: number;
+  /** Receives every event as soon as it is due; push methods then return nothing. */
+  onEvent?: (e: ProcessEvent) => void;
 }
+
+/** One input being fed as byte chunks (a file, a pipe): frames records and hands them to its tracker. */
+export interface ChunkInput {
+  push(chunk: Buffer): void;
+  /** End of this input (a truncated last record is reported as a diagnostic). */
+  end(): void;
+}
+
+const EMPTY: ProcessEvent[] = [];
+Object.freeze(EMPTY);
 
 export class ProcessTracker {
   readonly table: ProcessTable;
   private readonly buf: ReorderBuffer<RecordFacts>;
   private readonly platform: Platform;
   private readonly until: number;
+  private readonly onEvent: ((e: ProcessEvent) => void) | undefined;
   private pending: ProcessEvent[] = [];
+  private source: string | undefined;
   private readonly apply = (f: RecordFacts): void => {
     if (f.time > this.until) return;
+    this.source = f.source;
     this.table.apply(f, this.emit);
   };
   private readonly emit = (e: ProcessEvent): void => {
-    this.pending.push(e);
+    if (this.source !== undefined) e.source = this.source;
+    if (this.onEvent) this.onEvent(e);
+    else this.pending.push(e);
   };
 
   constructor(opts: TrackerOptions = {}) {
     this.table = new ProcessTable(opts);
-    this.buf = new ReorderBuffer(opts.reorderMs ?? 1000, opts.jumpMs);
+    this.buf = new ReorderBuffer(opts.reorderMs ?? DEFAULT_REORDER_MS, opts.jumpMs);
     this.platform = opts.platform ?? 'openbsm';
     this.until = opts.until ?? Infinity;
+    this.onEvent = opts.onEvent;
   }
 
   get stats(): ActivityStats {
@@ -54,33 +78,67 @@ export class ProcessTracker {
     return s;
   }
 
-  /** Adds a decoded record. Returns the events now due (the array is the caller's). */
-  push(r: BsmRecord): ProcessEvent[] {
+  /** Records held by the reorder buffer. */
+  get held(): number {
+    return this.buf.size;
+  }
+
+  /** Adds a decoded record. Returns the events now due (empty with `onEvent`). */
+  push(r: BsmRecord, source?: string): ProcessEvent[] {
     const f = factsFromRecord(r, this.platform);
-    if (f) this.buf.push(f, this.apply);
+    if (f) {
+      f.source = source;
+      this.buf.push(f, this.apply);
+    }
     return this.take();
   }
 
   /**
-   * Adds one framed record's raw bytes (fast path: only the needed fields are read; anything unusual goes through
-   * the exact decoder). Standalone file tokens are ignored.
+   * Adds one framed record, buf[start, end) (fast path: only the needed fields are read; anything unusual goes
+   * through the exact decoder). Standalone file tokens are ignored.
    */
-  pushBytes(bytes: Buffer, offset: number): ProcessEvent[] {
-    let f = factsFromBytes(bytes, offset, this.platform);
+  pushRange(buf: Buffer, start: number, end: number, offset: number, source?: string): ProcessEvent[] {
+    let f = factsFromRange(buf, start, end, offset, this.platform);
     if (!f) {
-      if (bytes[0] === 0x11) return this.take();
-      const r = decodeRecord(bytes, offset);
-      f = factsFromRecord(r, this.platform);
+      if (buf[start] === 0x11) return this.take();
+      f = factsFromRecord(decodeRecord(buf.subarray(start, end), offset), this.platform);
       if (!f) {
         this.table.stats.undecodable++;
         return this.take();
       }
     }
+    f.source = source;
     this.buf.push(f, this.apply);
     return this.take();
   }
 
-  /** End of input: releases the reorder buffer. */
+  /** pushRange over a Buffer holding exactly one record. */
+  pushBytes(bytes: Buffer, offset: number, source?: string): ProcessEvent[] {
+    return this.pushRange(bytes, 0, bytes.length, offset, source);
+  }
+
+  /**
+   * A new byte input (file, pipe) for this tracker: chunks are framed on the zero-copy path and every record is
+   * applied. `source` names the input in events; framing damage goes to `onDiagnostic`.
+   */
+  input(source?: string, onDiagnostic?: (d: Diagnostic) => void): ChunkInput {
+    const framer = new Framer({
+      range: (buf, start, end, offset, kind) => {
+        if (kind !== 'record') return;
+        const ev = this.pushRange(buf, start, end, offset, source);
+        for (let i = 0; i < ev.length; i++) this.pending.push(ev[i]);
+      },
+      diagnostic: (d) => onDiagnostic?.(d),
+    });
+    return { push: (c) => framer.push(c), end: () => framer.end() };
+  }
+
+  /** Events produced by `input()` feeding since the last call (empty with `onEvent`). */
+  drain(): ProcessEvent[] {
+    return this.take();
+  }
+
+  /** End of all input: releases the reorder buffer. */
   end(): ProcessEvent[] {
     this.buf.flush(this.apply);
     return this.take();
@@ -99,11 +157,8 @@ export class ProcessTracker {
   }
 }
 
-const EMPTY: ProcessEvent[] = [];
-Object.freeze(EMPTY);
-
-/** Process events from any record stream (trail reader, pipe, collector). */
-export async function* processEvents(records: AsyncIterable<BsmRecord>, opts: TrackerOptions = {}): AsyncGenerator<ProcessEvent, ProcessTracker> {
+/** Process events from any record stream (trail reader, pipe, collector). Returns the tracker when done. */
+export async function* processEvents(records: AsyncIterable<BsmRecord>, opts: Omit<TrackerOptions, 'onEvent'> = {}): AsyncGenerator<ProcessEvent, ProcessTracker> {
   const t = new ProcessTracker(opts);
   for await (const r of records) yield* t.push(r);
   yield* t.end();
@@ -112,34 +167,20 @@ export async function* processEvents(records: AsyncIterable<BsmRecord>, opts: Tr
 
 /**
  * Process events from raw byte chunks (a file or pipe stream), on the fast path: framing without decoding every
- * token. Framing damage goes to `onDiagnostic`.
+ * token. Framing damage goes to `onDiagnostic`. Returns the tracker when done.
  */
 export async function* processEventsFromChunks(
   chunks: AsyncIterable<Buffer>,
-  opts: TrackerOptions & { onDiagnostic?: (d: Diagnostic) => void; tracker?: ProcessTracker } = {},
+  opts: Omit<TrackerOptions, 'onEvent'> & { onDiagnostic?: (d: Diagnostic) => void; source?: string } = {},
 ): AsyncGenerator<ProcessEvent, ProcessTracker> {
-  const t = opts.tracker ?? new ProcessTracker(opts);
-  let out: ProcessEvent[] = [];
-  const framer = new Framer({
-    record(bytes, offset, kind) {
-      if (kind !== 'record') return;
-      const ev = t.pushBytes(bytes, offset);
-      for (let i = 0; i < ev.length; i++) out.push(ev[i]);
-    },
-    diagnostic(d) {
-      opts.onDiagnostic?.(d);
-    },
-  });
+  const t = new ProcessTracker(opts);
+  const input = t.input(opts.source, opts.onDiagnostic);
   for await (const c of chunks) {
-    framer.push(c);
-    if (out.length) {
-      const batch = out;
-      out = [];
-      yield* batch;
-    }
+    input.push(c);
+    yield* t.drain();
   }
-  framer.end();
-  if (out.length) yield* out;
+  input.end();
+  yield* t.drain();
   yield* t.end();
   return t;
 }

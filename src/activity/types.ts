@@ -65,7 +65,7 @@ export interface ProcessExit {
   status?: number;
   value?: number;
   /** `exit` from an exit record; `pid-reused` when a launch reported this pid while it was still live. */
-  reason: 'exit' | 'pid-reused' | 'evicted';
+  reason: 'exit' | 'pid-reused';
 }
 
 /**
@@ -103,9 +103,9 @@ export interface ProcessEvent {
   kind: 'launch' | 'terminate';
   /** For launches: Fork, Exec or Spawn (OCSF launch_type_id). */
   launchType?: LaunchType;
-  /** Lifecycle record kind, or undefined for an inferred end (pid reuse, eviction). */
+  /** Lifecycle record kind, or undefined for an inferred end (pid reuse). */
   record?: LifecycleKind;
-  /** Syscall-level action: fork, vfork, execve, posix_spawn, exit, or pid-reused / evicted for inferred ends. */
+  /** Syscall-level action: fork, vfork, execve, posix_spawn, exit …, or pid-reused for an inferred end. */
   action: string;
   /** ms since the epoch (header seconds × 1000 + msec). */
   time: number;
@@ -131,6 +131,8 @@ export interface ProcessEvent {
   attempted?: ProcessImage;
   /** Byte offset of the record in its source (-1 for inferred ends). */
   recordOffset: number;
+  /** Name of the input the record came from (file name), when the caller gave one. */
+  source?: string;
   /** True for ends inferred by the table rather than recorded. */
   inferred?: boolean;
 }
@@ -149,10 +151,14 @@ export interface ActivityStats {
   pidReused: number;
   /** Records that arrived later than the reorder bound and were applied out of order. */
   lateRecords: number;
+  /** Late records that belonged to an exited process or to an earlier holder of a live pid (ignored). */
+  staleRecords: number;
   /** Backward jumps in record time too large to be reordering (concatenated trails, clock resets). */
   timeJumps: number;
   /** Processes dropped because the table reached its cap. */
   evicted: number;
+  /** Successful fork/spawn records without a usable "child PID" argument. */
+  forkWithoutChild: number;
   /** Records whose decoding failed badly enough that they were skipped. */
   undecodable: number;
 }
