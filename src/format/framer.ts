@@ -35,10 +35,23 @@ export interface FramerOptions {
   startOffset?: number;
 }
 
-type Step = { end: number; kind: 'record' | 'file-token' } | 'need' | 'bad' | 'truncated';
+/**
+ * The zero-copy alternative to FramerSink.record: the record is buf[start, end) (no Buffer view made per record,
+ * which costs more than framing itself on the hot path). `buf` is valid only during the call.
+ */
+export interface FramerRangeSink {
+  range(buf: Buffer, start: number, end: number, offset: number, kind: 'record' | 'file-token'): void;
+  diagnostic(d: Diagnostic): void;
+}
+
+/** step() results: an end offset (>= 0), or one of these. Numbers, not objects: one step per record. */
+const NEED = -1;
+const BAD = -2;
+const TRUNCATED = -3;
 
 export class Framer {
-  private readonly sink: FramerSink;
+  private readonly sink: FramerSink | FramerRangeSink;
+  private readonly ranged: boolean;
   private readonly max: number;
   /** Bytes not yet framed: `held` chunks concatenated lazily once `want` bytes are there. */
   private held: Buffer[] = [];
@@ -49,8 +62,9 @@ export class Framer {
   /** Junk run being skipped, reported once it ends. */
   private junkStart = -1;
 
-  constructor(sink: FramerSink, opts: FramerOptions = {}) {
+  constructor(sink: FramerSink | FramerRangeSink, opts: FramerOptions = {}) {
     this.sink = sink;
+    this.ranged = typeof (sink as FramerRangeSink).range === 'function';
     this.max = opts.maxRecordSize ?? MAX_USER_RECORD;
     this.base = opts.startOffset ?? 0;
   }
@@ -86,8 +100,8 @@ export class Framer {
     for (;;) {
       if (p >= b.length) break;
       const s = this.step(b, p, final);
-      if (s === 'need') break;
-      if (s === 'truncated') {
+      if (s === NEED) break;
+      if (s === TRUNCATED) {
         this.endJunk(this.base + p);
         const size = b.length - p >= 5 ? be32(b, p + 1) : 0;
         const what = b[p] === 0x11 ? 'file token' : 'record';
@@ -99,15 +113,17 @@ export class Framer {
         p = b.length;
         break;
       }
-      if (s === 'bad') {
+      if (s === BAD) {
         if (this.junkStart < 0) this.junkStart = this.base + p;
         const q = this.resync(b, p + 1, final);
         p = q;
         continue;
       }
-      this.endJunk(this.base + p);
-      this.sink.record(b.subarray(p, s.end), this.base + p, s.kind);
-      p = s.end;
+      if (this.junkStart >= 0) this.endJunk(this.base + p);
+      const kind = b[p] === 0x11 ? 'file-token' : 'record';
+      if (this.ranged) (this.sink as FramerRangeSink).range(b, p, s, this.base + p, kind);
+      else (this.sink as FramerSink).record(b.subarray(p, s), this.base + p, kind);
+      p = s;
     }
     this.base += p;
     b = b.subarray(p);
@@ -138,54 +154,54 @@ export class Framer {
   }
 
   /** Frames the record at p, or says it needs more data, or that p does not start a record. */
-  private step(b: Buffer, p: number, final: boolean): Step {
+  private step(b: Buffer, p: number, final: boolean): number {
     const id = b[p];
     const n = b.length - p;
     if (id === 0x11) {
-      if (n < 11) return final ? this.truncatedOrBad(b, p) : 'need';
+      if (n < 11) return final ? this.truncatedOrBad(b, p) : NEED;
       const end = p + 11 + be16(b, p + 9);
-      if (end > b.length) return final ? this.truncatedOrBad(b, p) : 'need';
-      return { end, kind: 'file-token' };
+      if (end > b.length) return final ? this.truncatedOrBad(b, p) : NEED;
+      return end;
     }
-    if (!isHeaderId(id)) return 'bad';
-    if (n < 5) return final ? this.truncatedOrBad(b, p) : 'need';
+    if (!isHeaderId(id)) return BAD;
+    if (n < 5) return final ? this.truncatedOrBad(b, p) : NEED;
     const size = be32(b, p + 1);
     if (size < MIN_RECORD_SIZE || size > this.max) {
       const w = this.walkToTrailer(b, p, final);
-      if (w === 'need') return 'need';
-      if (w > 0) return { end: w, kind: 'record' };
+      if (w === 'need') return NEED;
+      if (w > 0) return w;
       this.sink.diagnostic({
         code: 'BSM_E_BAD_SIZE', offset: this.base + p + 1, severity: 'error',
         message: `record size ${size} at offset ${this.base + p} is outside ${MIN_RECORD_SIZE}..${this.max}`,
       });
-      return 'bad';
+      return BAD;
     }
     const end = p + size;
     if (end > b.length) {
-      if (!final) return 'need';
+      if (!final) return NEED;
       const w = this.walkToTrailer(b, p, final);
-      if (typeof w === 'number' && w > 0) return { end: w, kind: 'record' };
+      if (typeof w === 'number' && w > 0) return w;
       return this.truncatedOrBad(b, p);
     }
-    if (trailerMatches(b, end - 7, size)) return { end, kind: 'record' };
+    if (trailerMatches(b, end - 7, size)) return end;
     // The declared size and the trailer disagree.
     if (end === b.length) {
-      if (!final) return 'need';
+      if (!final) return NEED;
     } else if (this.plausibleAt(b, end)) {
-      return { end, kind: 'record' };
+      return end;
     }
     const w = this.walkToTrailer(b, p, final);
-    if (w === 'need') return 'need';
-    if (w > 0 && w !== end) return { end: w, kind: 'record' };
+    if (w === 'need') return NEED;
+    if (w > 0 && w !== end) return w;
     // Nothing confirms this record: if a plausible record starts inside it, these bytes are junk.
     const q = this.resync(b, p + 1, true);
-    if (q < end) return 'bad';
-    return { end, kind: 'record' };
+    if (q < end) return BAD;
+    return end;
   }
 
   /** At the end of input: a record start with nothing plausible after it is a truncated record, else junk. */
-  private truncatedOrBad(b: Buffer, p: number): Step {
-    return this.resync(b, p + 1, true) >= b.length ? 'truncated' : 'bad';
+  private truncatedOrBad(b: Buffer, p: number): number {
+    return this.resync(b, p + 1, true) >= b.length ? TRUNCATED : BAD;
   }
 
   /** A strong check used after damage: a header whose trailer validates (or a file token followed by one). */

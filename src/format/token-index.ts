@@ -9,7 +9,10 @@
 import { u16, u32, view } from './decode-token.js';
 import { TRAILER_MAGIC, TRAILER_SIZE } from './token-ids.js';
 
-/** How many alternative string counts are tried for an over-counted exec args token (bounds damaged input). */
+/**
+ * How many alternative string counts are tried for over-counted exec args tokens, per record: a budget shared by
+ * all such tokens of the record, so nested retries cannot multiply (hostile input would otherwise cost 4096^n).
+ */
 const MAX_COUNT_TRIALS = 4096;
 
 function strEnd(b: Buffer, p: number, limit: number): number {
@@ -182,6 +185,8 @@ export class TokenIndex {
   failAt = -1;
   /** True when an exec args/env token holds fewer strings than it declares. */
   execTruncated = false;
+  /** Count trials left for this record (see MAX_COUNT_TRIALS). */
+  private trialsLeft = 0;
 
   private add(id: number, start: number, end: number, stringLimit: number): void {
     if (this.count === this.ids.length) this.grow();
@@ -207,6 +212,7 @@ export class TokenIndex {
     this.count = 0;
     this.failAt = -1;
     this.execTruncated = false;
+    this.trialsLeft = MAX_COUNT_TRIALS;
     const n = b.length;
     const hid = b[0];
     if (!(hid === 0x14 || hid === 0x15 || hid === 0x74 || hid === 0x79)) return false;
@@ -251,8 +257,8 @@ export class TokenIndex {
     }
     const failAt = e < 0 ? pos : this.failAt;
     const declared = pos + 5 <= limit ? u32(pos + 1) : 0;
-    const trials = Math.min(declared, MAX_COUNT_TRIALS);
-    for (let k = 0; k < trials; k++) {
+    for (let k = 0; k < declared && this.trialsLeft > 0; k++) {
+      this.trialsLeft--;
       view(b);
       const ek = tokenEnd(b, pos, limit, k);
       if (ek < 0) break;
@@ -274,4 +280,32 @@ export class TokenIndex {
     this.failAt = failAt;
     return false;
   }
+}
+
+/**
+ * True when the record in b[start, end) would decode with no diagnostic at all: a header whose size is the record's
+ * length, every body token decodable and ending exactly at a valid trailer, no data token with an unknown print
+ * format, no over-counted exec strings. The validate and select fast paths call this per record and fall back to
+ * decodeRecord (for the exact diagnostics) only when it says no; test/format/token-index.test.ts checks that it
+ * agrees with decodeRecord.
+ */
+export function isCleanRecord(b: Buffer, start: number, end: number): boolean {
+  const hid = b[start];
+  if (hid === 0x11) return tokenEnd(b, start, end) === end; // a standalone file token
+  if (!(hid === 0x14 || hid === 0x15 || hid === 0x74 || hid === 0x79)) return false;
+  const n = end - start;
+  if (n < 25) return false;
+  let pos = tokenEnd(b, start, end);
+  if (pos < 0) return false;
+  const at = end - TRAILER_SIZE;
+  if (pos > at || u32(start + 1) !== n) return false;
+  if (b[at] !== 0x13 || u16(at + 1) !== TRAILER_MAGIC || u32(at + 3) !== n) return false;
+  while (pos < at) {
+    const id = b[pos];
+    if (id === 0x21 && b[pos + 1] > 4) return false;
+    const e = tokenEnd(b, pos, at);
+    if (e < 0) return false;
+    pos = e;
+  }
+  return pos === at;
 }
