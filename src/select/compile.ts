@@ -59,6 +59,7 @@ for (const id of [
 const PRS_BOTH = 1;
 const PRS_SUCCESS = 2;
 const PRS_FAILURE = 4;
+const PRS_KNOWN = 8;
 
 export interface Selection {
   readonly options: SelectOptions;
@@ -144,21 +145,24 @@ export function compileSelection(o: SelectOptions): Selection {
     eventSet = new Uint8Array(65536);
     for (const e of o.events) eventSet[e & 0xffff] = 1;
   }
-  // au_preselect per event, computed once: bit PRS_BOTH / PRS_SUCCESS / PRS_FAILURE.
+  // au_preselect per event (bits PRS_BOTH / PRS_SUCCESS / PRS_FAILURE), computed the first time an event is met
+  // and cached with PRS_KNOWN set: a trail uses a few hundred event numbers, not 65536.
   let presel: Uint8Array | null = null;
+  let preselOf: (e: number) => number = () => 0;
   if (o.classMask) {
     const { success, failure } = o.classMask;
     const cls = o.eventClass ?? (() => 0);
-    presel = new Uint8Array(65536);
-    for (let e = 0; e < 65536; e++) {
+    const table = new Uint8Array(65536);
+    presel = table;
+    preselOf = (e) => {
       const c = cls(e);
-      if (c === 0) continue;
-      let v = 0;
+      let v = PRS_KNOWN;
       if (((success | failure) & c) !== 0) v |= PRS_BOTH;
       if ((success & c) !== 0) v |= PRS_SUCCESS;
       if ((failure & c) !== 0) v |= PRS_FAILURE;
-      presel[e] = v;
-    }
+      table[e] = v;
+      return v;
+    };
   }
 
   const hdrMarks = Opt.A | Opt.a | Opt.b | Opt.c | Opt.m | (compat ? Opt.v : 0);
@@ -204,7 +208,7 @@ export function compileSelection(o: SelectOptions): Selection {
       const sec = headerSeconds(b, p);
       if (sec < after || sec > before) return false;
     }
-    if (presel !== null && (presel[event]! & PRS_BOTH) === 0) return false;
+    if (presel !== null && ((presel[event]! || preselOf(event)) & PRS_BOTH) === 0) return false;
     if (eventSet !== null && eventSet[event] === 0) return false;
     return true;
   }
@@ -226,7 +230,8 @@ export function compileSelection(o: SelectOptions): Selection {
         checked |= Opt.c;
         if (presel === null) return true;
         const bit = b[p + 1] === 0 ? PRS_SUCCESS : PRS_FAILURE;
-        return (presel[compat ? hdr32Event : event]! & bit) !== 0;
+        const e = compat ? hdr32Event : event;
+        return ((presel[e]! || preselOf(e)) & bit) !== 0;
       }
       case K_IPC: {
         const type = b[p + 1];

@@ -58,12 +58,9 @@ export async function runReduce(inputs: ReduceInput[], sel: Selection, write: Wr
             batch = Buffer.allocUnsafe(Math.max(BATCH_BYTES, len));
             used = 0;
           }
-          if (len <= 256) {
-            // A byte loop beats Buffer#copy's per-call cost for the typical small kernel record.
-            for (let i = 0; i < len; i++) batch[used + i] = b[s + i]!;
-          } else {
-            b.copy(batch, used, s, e);
-          }
+          // TypedArray#set from a view: the cheapest per-record copy measured (Buffer#copy adds argument checks
+          // around the same memcpy; a byte loop is slow until the JIT has warmed up, which is most of a short run).
+          batch.set(new Uint8Array(b.buffer, b.byteOffset + s, len), used);
           used += len;
         }
       : (b, s, e, off) => {
