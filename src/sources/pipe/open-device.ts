@@ -30,6 +30,8 @@ export interface HandOffDevice extends AuditPipeDevice {
 export interface WorkerDevice extends AuditPipeDevice {
   /** poll(2) for readability (real pipe, read in non-blocking mode); absent: reads block and are interrupted. */
   pollSync?(timeoutMs: number): boolean;
+  /** read() then GET_DROPS and GET_INSERTS (16 bytes: two u64le) in one exchange, where the device can. */
+  readWithCountersSync?(buf: Buffer, offset: number, length: number, counters: Buffer): number;
 }
 
 export function openDevice(spec: DeviceSpec = {}): HandOffDevice {

@@ -10,7 +10,7 @@ import { closeSync, constants as C, openSync, readSync, unlinkSync, writeSync } 
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { ENDPOINT, errnoName, OP, REQUEST_HEADER, RESPONSE_HEADER } from '../../testing/kernel-model/protocol.js';
-import { DeviceError, IOC_IN, IOC_OUT, ioctlArgSize, ioctlName, type AuditPipeDevice } from './device.js';
+import { AUDITPIPE, DeviceError, IOC_IN, IOC_OUT, ioctlArgSize, ioctlName, type AuditPipeDevice } from './device.js';
 
 /** A simulated pipe as it crosses to a worker thread (structured-clone safe). */
 export interface SimulatedDeviceHandle {
@@ -42,6 +42,7 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
   private closed = false;
   private readonly reqBuf = Buffer.alloc(REQUEST_HEADER + 8);
   private readonly respHdr = Buffer.alloc(RESPONSE_HEADER);
+  private readonly multiReq = Buffer.alloc(3 * (REQUEST_HEADER + 4));
   /** The FIFO pair's name (also what the model's ground truth calls this pipe's endpoint). */
   readonly name: string;
   /** The model endpoint directory this pipe belongs to. */
@@ -199,6 +200,62 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
     const n = this.call(OP.READ, length >>> 0, null, 'read');
     this.readFully(buf, offset, n, 'read');
     return n;
+  }
+
+  /**
+   * read(), then GET_DROPS and GET_INSERTS, sent as one write: the model answers the three in order, the counters
+   * right after the read (nothing is committed in between). `counters` receives drops (u64le) then inserts (u64le).
+   * The read's errors are thrown after the counter answers have been consumed.
+   */
+  readWithCountersSync(buf: Buffer, offset: number, length: number, counters: Buffer): number {
+    if (offset < 0 || length < 0 || offset + length > buf.length || counters.length < 16) throw new DeviceError('EFAULT', 'read');
+    if (this.closed) throw new DeviceError('EBADF', 'read');
+    const r = this.multiReq;
+    r.writeUInt32LE(4, 0);
+    r[4] = OP.READ;
+    r.writeUInt32LE(length >>> 0, 5);
+    for (const [at, req] of [[9, AUDITPIPE.GET_DROPS], [18, AUDITPIPE.GET_INSERTS]] as const) {
+      r.writeUInt32LE(4, at);
+      r[at + 4] = OP.IOCTL;
+      r.writeUInt32LE(req >>> 0, at + 5);
+    }
+    try {
+      this.writeFully(r);
+    } catch (err) {
+      throw new DeviceError('ENXIO', 'read', { cause: err });
+    }
+    let n = 0;
+    let failure: DeviceError | null = null;
+    const status = this.response('read');
+    if (status.errno) failure = new DeviceError(status.errno, 'read');
+    else {
+      n = status.len;
+      this.readFully(buf, offset, n, 'read');
+    }
+    for (let i = 0; i < 2; i++) {
+      const st = this.response('ioctl');
+      if (st.errno) {
+        failure ??= new DeviceError(st.errno, 'ioctl');
+        continue;
+      }
+      counters.fill(0, i * 8, i * 8 + 8);
+      this.readFully(counters, i * 8, Math.min(8, st.len), 'ioctl');
+      if (st.len > 8) this.readFully(Buffer.alloc(st.len - 8), 0, st.len - 8, 'ioctl');
+    }
+    if (failure) throw failure;
+    return n;
+  }
+
+  /** Reads one response header: the payload length, or the errno (its payload consumed). */
+  private response(what: string): { len: number; errno?: string } {
+    this.readFully(this.respHdr, 0, RESPONSE_HEADER, what);
+    const len = this.respHdr.readUInt32LE(0);
+    const status = this.respHdr[4]!;
+    if (status !== 0) {
+      if (len > 0) this.readFully(Buffer.alloc(len), 0, len, what);
+      return { len: 0, errno: errnoName(status) };
+    }
+    return { len };
   }
 
   ioctlSync(request: number, arg: Buffer): void {

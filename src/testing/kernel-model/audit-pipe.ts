@@ -23,10 +23,13 @@ export interface IoctlResult {
   out?: Buffer;
 }
 
-/** Per-pipe memory for queued copies: records are copied here (the kernel's bcopy), views are queued. */
-const ARENA_SIZE = 256 * 1024;
 const U32 = 0x100000000;
 
+/**
+ * The queue: parallel arrays of (buffer, start, length, sequence number). Queued records point into the batch
+ * buffers the workload generated: those are never written again, so they serve as the kernel's bcopy'd copies
+ * without a copy per record, and a read copies runs of adjacent records at once.
+ */
 export class AuditPipe {
   readonly id: number;
   mode: number = PRESELECT_MODE.TRAIL;
@@ -42,18 +45,18 @@ export class AuditPipe {
   reads: number;
   drops: number;
 
-  /** Queued record copies, head at `head`. */
-  private queue: Buffer[] = [];
-  /** Ground-truth sequence number of each queued record (parallel to `queue`). */
+  private qbuf: Buffer[] = [];
+  private qstart: number[] = [];
+  private qlenOf: number[] = [];
+  /** Ground-truth sequence number of each queued record. */
   private seqs: number[] = [];
   private head = 0;
   /** Bytes of all queued records (ap_qbyteslen) and bytes already read of the head record (ap_qoffset). */
   qbyteslen = 0;
-  /** Sequence numbers of the records the last read() completed. */
-  lastReadSeqs: number[] = [];
   qoffset = 0;
-  private arena = Buffer.allocUnsafeSlow(0);
-  private arenaPos = 0;
+  /** Sequence numbers of the records the last read() completed (kept only with `trackReads`). */
+  lastReadSeqs: number[] = [];
+  trackReads = false;
 
   constructor(id: number, counterBase = 0) {
     this.id = id;
@@ -63,7 +66,7 @@ export class AuditPipe {
   }
 
   get qlen(): number {
-    return this.queue.length - this.head;
+    return this.qbuf.length - this.head;
   }
 
   /** LOCAL-mode check (audit_pipe_preselect_check): per-auid mask if set, else naflags (auid −1) or flags. */
@@ -78,9 +81,12 @@ export class AuditPipe {
     return this.selectsLocal(auid, eventClass, failed);
   }
 
-  /** audit_pipe_append: tail drop when full, then the NOWAIT allocations (allocFails injects their failure). */
-  append(record: Buffer, allocFails: boolean, seq = 0): AppendResult {
-    if (this.qlen >= this.qlimit) {
+  /**
+   * audit_pipe_append for the record buf[start, start+len) (memory that is never written again): tail drop when
+   * full, then the NOWAIT allocations (allocFails injects their failure).
+   */
+  append(buf: Buffer, start: number, len: number, allocFails: boolean, seq = 0): AppendResult {
+    if (this.qbuf.length - this.head >= this.qlimit) {
       this.drops++;
       return 'qlimit';
     }
@@ -88,15 +94,10 @@ export class AuditPipe {
       this.drops++;
       return 'alloc';
     }
-    const len = record.length;
-    if (this.arenaPos + len > this.arena.length) {
-      this.arena = Buffer.allocUnsafeSlow(Math.max(ARENA_SIZE, len));
-      this.arenaPos = 0;
-    }
-    record.copy(this.arena, this.arenaPos);
-    this.queue.push(this.arena.subarray(this.arenaPos, this.arenaPos + len));
+    this.qbuf.push(buf);
+    this.qstart.push(start);
+    this.qlenOf.push(len);
     this.seqs.push(seq);
-    this.arenaPos += len;
     this.inserts++;
     this.qbyteslen += len;
     return 'queued';
@@ -104,36 +105,61 @@ export class AuditPipe {
 
   /**
    * audit_pipe_read after the queue was found non-empty: copies across records until `max` bytes or the queue is
-   * empty; a record leaves the queue only once fully read. Counts one read per call. Returns the bytes copied.
+   * empty; a record leaves the queue only once fully read. Counts one read per call. Returns the bytes copied,
+   * after `headroom` bytes left for the caller (the response header, saving a copy).
    */
   read(max: number, headroom = 0): Buffer {
     this.reads++;
-    this.lastReadSeqs = [];
+    if (this.trackReads) this.lastReadSeqs = [];
     const avail = this.qbyteslen - this.qoffset;
-    // `headroom` bytes in front are left for the caller (the response header), saving a copy
     const out = Buffer.allocUnsafe(headroom + Math.min(max, avail));
     let n = headroom;
-    while (this.head < this.queue.length && n < out.length) {
-      const rec = this.queue[this.head]!;
-      const take = Math.min(rec.length - this.qoffset, out.length - n);
-      rec.copy(out, n, this.qoffset, this.qoffset + take);
-      n += take;
-      this.qoffset += take;
-      if (this.qoffset === rec.length) {
-        this.qbyteslen -= rec.length;
-        this.qoffset = 0;
-        this.lastReadSeqs.push(this.seqs[this.head]!);
-        this.queue[this.head++] = undefined as unknown as Buffer;
+    const qbuf = this.qbuf;
+    const qstart = this.qstart;
+    const qlen = this.qlenOf;
+    while (this.head < qbuf.length && n < out.length) {
+      // a run of records adjacent in the same buffer is one copy
+      const b = qbuf[this.head]!;
+      const from = qstart[this.head]! + this.qoffset;
+      let to = qstart[this.head]! + qlen[this.head]!;
+      let room = out.length - n;
+      if (to - from > room) {
+        b.copy(out, n, from, from + room);
+        this.qoffset += room;
+        n += room;
+        break;
       }
+      this.completeHead();
+      let h = this.head;
+      while (h < qbuf.length && qbuf[h] === b && qstart[h] === to && to + qlen[h]! - from <= room) {
+        to += qlen[h]!;
+        h++;
+        this.completeHead();
+      }
+      b.copy(out, n, from, to);
+      n += to - from;
+      room = out.length - n;
     }
     this.compact();
     return out;
   }
 
+  /** The head record has been read completely: it leaves the queue. */
+  private completeHead(): void {
+    const h = this.head;
+    this.qbyteslen -= this.qlenOf[h]!;
+    this.qoffset = 0;
+    if (this.trackReads) this.lastReadSeqs.push(this.seqs[h]!);
+    this.qbuf[h] = undefined as unknown as Buffer;
+    this.head = h + 1;
+  }
+
   /** audit_pipe_flush: discard everything queued; no counter changes. Returns the number of records discarded. */
   flush(): number {
     const n = this.qlen;
-    this.queue = [];
+    this.qbuf = [];
+    this.qstart = [];
+    this.qlenOf = [];
     this.seqs = [];
     this.head = 0;
     this.qbyteslen = 0;
@@ -142,13 +168,18 @@ export class AuditPipe {
   }
 
   private compact(): void {
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.seqs = [];
+    if (this.head === this.qbuf.length) {
+      this.qbuf.length = 0;
+      this.qstart.length = 0;
+      this.qlenOf.length = 0;
+      this.seqs.length = 0;
       this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.seqs = this.seqs.slice(this.head);
+    } else if (this.head > 4096 && this.head * 2 > this.qbuf.length) {
+      const h = this.head;
+      this.qbuf = this.qbuf.slice(h);
+      this.qstart = this.qstart.slice(h);
+      this.qlenOf = this.qlenOf.slice(h);
+      this.seqs = this.seqs.slice(h);
       this.head = 0;
     }
   }

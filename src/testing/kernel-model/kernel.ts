@@ -294,7 +294,6 @@ export class Kernel {
       let queuedAny = false;
       const reached = f !== TrailFate.DISABLED && f !== TrailFate.SUSPENDED ? true : xnu && kind === KIND_SESSION;
       if (reached && pipes.length > 0) {
-        const rec = recordOf(b, i);
         const ev = b.event[i]!;
         const cls = this.classes.classOf(ev);
         const auid = b.auid[i]!;
@@ -305,7 +304,7 @@ export class Kernel {
         for (const p of pipes) {
           let o: number;
           if (kind === KIND_USER || p.wants(trailBit, auid, cls, failed)) {
-            const r = p.append(rec, this.allocFailRate > 0 && this.allocRng.next() < this.allocFailRate, b.seq[i]!);
+            const r = p.append(b.buf, b.start[i]!, b.len[i]!, this.allocFailRate > 0 && this.allocRng.next() < this.allocFailRate, b.seq[i]!);
             if (r === 'queued') {
               o = PipeOutcome.QUEUED;
               queuedAny = true;

@@ -35,7 +35,16 @@ class PipeConnection {
 
   private onData(chunk: Buffer): void {
     this.acc = this.acc.length === 0 ? chunk : Buffer.concat([this.acc, chunk]);
-    while (this.acc.length >= REQUEST_HEADER) {
+    this.processRequests();
+  }
+
+  /**
+   * Handles the complete requests received, in order. While a read blocks, the requests behind it wait: a client
+   * may send a read and the counter ioctls that follow it in one write (SimulatedPipeDevice.readWithCountersSync),
+   * and the answers must come in request order.
+   */
+  private processRequests(): void {
+    while (this.pendingRead < 0 && !this.closed && this.acc.length >= REQUEST_HEADER) {
       const bodyLen = this.acc.readUInt32LE(0);
       if (this.acc.length < REQUEST_HEADER + bodyLen) break;
       const op = this.acc[4]!;
@@ -148,6 +157,7 @@ class PipeConnection {
       const max = this.pendingRead;
       this.pendingRead = -1;
       this.serveRead(max);
+      this.processRequests();
     }
   }
 
@@ -156,6 +166,7 @@ class PipeConnection {
     if (this.pendingRead < 0) return false;
     this.pendingRead = -1;
     this.respond('EINTR');
+    this.processRequests();
     return true;
   }
 
@@ -246,6 +257,7 @@ export class ModelServer {
     }
     const opened = this.kernel.openPipe();
     const pipe = opened === 'EBUSY' ? null : opened;
+    if (pipe) pipe.trackReads = this.logReads;
     const conn = new PipeConnection(
       this,
       name,
