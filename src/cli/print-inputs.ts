@@ -9,6 +9,7 @@ import { Framer } from '../format/framer.js';
 import { decodeRecord } from '../format/decode-record.js';
 import type { BsmRecord, Diagnostic } from '../format/types.js';
 import { createPrauditRenderer, type PrauditOptions } from '../render/praudit/index.js';
+import { createPrauditByteRenderer, type PrauditByteRenderer } from '../render/praudit/byte-renderer.js';
 import { createJsonRenderer, type JsonOptions } from '../render/json/index.js';
 import { BsmkitError } from '../errors.js';
 import { write, type CliIo } from './io.js';
@@ -42,16 +43,19 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
   let head = '';
   let tail = '';
   const encoding = mode.kind === 'json' ? 'utf8' : 'latin1';
+  // Text modes render clean records straight from their bytes; the rest goes through decodeRecord.
+  let fast: PrauditByteRenderer | undefined;
   if (mode.kind === 'praudit') {
     const r = createPrauditRenderer(mode.options);
     render = (rec) => r.record(rec);
     head = r.begin();
     tail = r.end();
+    fast = createPrauditByteRenderer(mode.options);
   } else if (mode.kind === 'json') {
     const r = createJsonRenderer(mode.options);
     render = (rec) => r.record(rec);
   }
-  const out = new OutBuffer(encoding);
+  const out: { add(s: string): void; readonly size: number; take(): Buffer[] } = fast ?? new OutBuffer(encoding);
   out.add(head);
   let errText = '';
   const flush = async (): Promise<void> => {
@@ -72,6 +76,12 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
     };
     const framer = new Framer({
       record(bytes, offset, kind) {
+        if (fast !== undefined && fast.record(bytes, 0, bytes.length)) {
+          if (kind === 'file-token') fileTotals.fileTokens++;
+          else fileTotals.records++;
+          fileTotals.intact++;
+          return;
+        }
         const rec = decodeRecord(bytes, offset);
         if (kind === 'file-token') fileTotals.fileTokens++;
         else fileTotals.records++;

@@ -66,6 +66,23 @@ const TEXT_NAME: Record<Token['type'], string> = {
   rights: 'rights', arg_uuid: 'arg_uuid', ret_uuid: 'ret_uuid', identity: 'identity', unknown: 'unknown',
 };
 
+/** praudit's token names by token id, for the ids the byte renderer prints (byte-renderer.ts). */
+export const TEXT_NAME_BY_ID: readonly (string | undefined)[] = (() => {
+  const t = new Array<string | undefined>(256);
+  const ids: [number, Token['type']][] = [
+    [0x14, 'header32'], [0x15, 'header32_ex'], [0x74, 'header64'], [0x79, 'header64_ex'], [0x13, 'trailer'], [0x11, 'file'],
+    [0x21, 'data'], [0x22, 'ipc'], [0x23, 'path'], [0x24, 'subject32'], [0x75, 'subject64'], [0x7a, 'subject32_ex'],
+    [0x7c, 'subject64_ex'], [0x26, 'process32'], [0x77, 'process64'], [0x7b, 'process32_ex'], [0x7d, 'process64_ex'],
+    [0x27, 'return32'], [0x72, 'return64'], [0x28, 'text'], [0x60, 'zonename'], [0x29, 'opaque'], [0x2a, 'in_addr'],
+    [0x7e, 'in_addr_ex'], [0x2b, 'ip'], [0x2c, 'iport'], [0x2d, 'arg32'], [0x71, 'arg64'], [0x2e, 'socket'],
+    [0x7f, 'socket_ex'], [0x2f, 'seq'], [0x32, 'ipc_perm'], [0x38, 'privset'], [0x39, 'upriv'], [0x3b, 'newgroups'],
+    [0x3c, 'exec_args'], [0x3d, 'exec_env'], [0x3e, 'attr32'], [0x73, 'attr64'], [0x52, 'exit'], [0x80, 'sockinet32'],
+    [0x81, 'sockinet128'], [0x82, 'sockunix'],
+  ];
+  for (const [id, type] of ids) t[id] = TEXT_NAME[type];
+  return t;
+})();
+
 const DATA_HOW = ['binary', 'octal', 'decimal', 'hex', 'string'];
 const DATA_UNIT = ['byte', 'short', 'int', 'int64'];
 const DATA_SIZE = [1, 2, 4, 8];
