@@ -159,9 +159,14 @@ export class Framer {
     const n = b.length - p;
     if (id === 0x11) {
       if (n < 11) return final ? this.truncatedOrBad(b, p) : NEED;
-      const end = p + 11 + be16(b, p + 9);
+      const nameLen = be16(b, p + 9);
+      const end = p + 11 + nameLen;
       if (end > b.length) return final ? this.truncatedOrBad(b, p) : NEED;
-      return end;
+      // 0x11 is a common byte: a file token must hold a NUL-terminated name and be followed by a record, another
+      // file token or the end of the input, or it is taken for junk (else damage could swallow the next record).
+      if (nameLen === 0 || b[end - 1] !== 0) return BAD;
+      if (end === b.length) return final ? end : NEED;
+      return b[end] === 0x11 || isHeaderId(b[end]) ? end : BAD;
     }
     if (!isHeaderId(id)) return BAD;
     if (n < 5) return final ? this.truncatedOrBad(b, p) : NEED;
@@ -226,7 +231,8 @@ export class Framer {
     while (pos < limit) {
       if (b[pos] === 0x13) {
         if (pos + 7 > limit) return out;
-        return b[pos + 1] === 0xb1 && b[pos + 2] === 0x05 ? pos + 7 : -1;
+        // the trailer's count must agree with the walked length, or the walk may have run through the next record
+        return trailerMatches(b, pos, pos + 7 - p) ? pos + 7 : -1;
       }
       if (isHeaderId(b[pos])) return -1; // ran into the next record: no trailer of our own
       const e = tokenEnd(b, pos, limit);

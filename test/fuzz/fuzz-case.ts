@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { encodeRecord } from '../../src/format/encode/index.js';
+import { readFileSync } from 'node:fs';
 import { decodeAll } from '../../src/format/read-file.js';
+import { isCleanRecord } from '../../src/format/token-index.js';
 import { makeRng, randomRecord, type Rng } from '../../src/testing/random-records.js';
 
 export const DAMAGE = ['bit-flips', 'truncate', 'insert', 'size-field', 'delete'] as const;
@@ -68,18 +70,37 @@ function damage(r: Rng, recs: Buffer[], kind: Damage): Built {
   return { stream: Buffer.concat(parts), expect, damage: kind, victim };
 }
 
-/** Runs case `seed`; throws (assert) when an invariant fails. */
+let corpus: Buffer[] | undefined;
+/** The records of the conformance corpus's kernel-shaped trails (real token mixes, exec args, XNU headers). */
+function corpusRecords(): Buffer[] {
+  if (!corpus) {
+    corpus = [];
+    for (const name of ['realistic.bsm', 'clean.bsm']) {
+      const data = readFileSync(new URL(`../../../shared/conformance/generated/${name}`, import.meta.url));
+      for (const rec of decodeAll(data).records) if (rec.kind === 'record' && rec.intact) corpus.push(rec.bytes);
+    }
+  }
+  return corpus;
+}
+
+/** Runs case `seed`; throws (assert) when an invariant fails. Odd seeds damage corpus records, even ones random records. */
 export function runFuzzCase(seed: number): void {
   const r = makeRng(seed);
   const n = r.int(2, 8);
   const recs: Buffer[] = [];
+  const fromCorpus = seed % 2 === 1 ? corpusRecords() : undefined;
   for (let i = 0; i < n; i++) {
+    if (fromCorpus) {
+      recs.push(r.pick(fromCorpus));
+      continue;
+    }
     const rr = randomRecord(r, { maxTokens: 8, oddLast: 0 });
     recs.push(encodeRecord(rr.header, rr.body));
   }
   const kind = DAMAGE[seed % DAMAGE.length];
   const b = damage(r, recs, kind);
-  const { records } = decodeAll(b.stream);
+  const { records, diagnostics } = decodeAll(b.stream);
+  if (process.env.FUZZ_DEBUG) console.log(b.stream.toString('hex'), records.map((x) => [x.offset, x.bytes.length, x.diagnostics.map((d) => d.message)]), diagnostics);
   const got = new Set(records.map((x) => `${x.offset}:${x.bytes.length}`));
   for (const [off, len] of b.expect) {
     if (!got.has(`${off}:${len}`)) {
@@ -87,6 +108,8 @@ export function runFuzzCase(seed: number): void {
     }
   }
   for (const x of records) {
+    const clean = x.intact && x.diagnostics.length === 0;
+    assert.equal(isCleanRecord(b.stream, x.offset, x.offset + x.bytes.length), clean, `seed ${seed}: fast check of record at ${x.offset}`);
     const e = b.expect.find(([o]) => o === x.offset);
     if (e) assert.deepEqual(x.bytes, b.stream.subarray(e[0], e[0] + e[1]), `seed ${seed}: bytes of record at ${x.offset}`);
   }

@@ -17,6 +17,6 @@ for (let i = 0; i < cases; i++) {
     console.error(`FAIL at seed ${seed}: ${(err as Error).message}`);
     process.exit(1);
   }
-  if ((i + 1) % 100000 === 0) console.log(`${i + 1} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  if ((i + 1) % (cases >= 1e6 ? 100000 : 1000) === 0) console.log(`${i + 1} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 console.log(`${cases} cases passed (seeds ${from}..${from + cases - 1}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
