@@ -289,9 +289,11 @@ class Follower implements TrailFollower {
         const name = parseTrailName(from.file)!;
         this.lastFinished = name;
         if (!from.done) {
+          const loss = lossFor(name, from.dir ?? '', from.offset, `${from.file}${from.offset ? ` from offset ${from.offset}` : ''} was removed before it was read`);
+          this.boundUnknownEnd(loss, name, this.best());
           this.push({
             type: 'loss',
-            loss: lossFor(name, from.dir ?? '', from.offset, `${from.file}${from.offset ? ` from offset ${from.offset}` : ''} was removed before it was read`),
+            loss,
             cursor: { source: 'trail', file: from.file, offset: from.offset, done: true, ...(from.dir !== undefined ? { dir: from.dir } : {}) },
           });
         }
@@ -600,12 +602,26 @@ class Follower implements TrailFollower {
 
   private lose(e: Entry): void {
     const why = e.lostWhy ?? 'was removed before it was read';
+    const loss: LossReport = { ...lossFor(e.name, e.dir, 0, `${e.name.name} ${why}`), reason: e.lostWhy ? 'unreadable' : 'expired' };
+    let next: Entry | undefined;
+    for (const o of this.entries.values()) if (o.prefix > e.prefix && (!next || o.prefix < next.prefix)) next = o;
+    this.boundUnknownEnd(loss, e.name, next);
     this.push({
       type: 'loss',
-      loss: { ...lossFor(e.name, e.dir, 0, `${e.name.name} ${why}`), reason: e.lostWhy ? 'unreadable' : 'expired' },
+      loss,
       cursor: { source: 'trail', file: e.name.name, dir: e.dir, offset: 0, done: true },
     });
     this.retire(e);
+  }
+
+  /**
+   * A lost file last seen as `*.not_terminated` (or crash_recovery) has no end time in its name: the loss runs to
+   * the next file's start, and covers any file between them that expired unseen.
+   */
+  private boundUnknownEnd(loss: LossReport, name: TrailName, next: Entry | undefined): void {
+    if (name.end !== undefined || !next) return;
+    loss.end = trailTime(next.name.start);
+    loss.message += ` (its end is unknown: records up to ${next.name.start} may be lost)`;
   }
 
   private retire(e: Entry): void {
