@@ -86,6 +86,11 @@ const WEIGHTS: Array<[Shape, number]> = [
   ['session', 1],
 ];
 
+const ACT_PLAIN = 0;
+const ACT_SPAWN = 1;
+const ACT_EXIT = 2;
+const ACT_USER = 3;
+
 const AUIDS = [501, 502, 0, 0xffffffff, 503];
 const AU_DEFAUDITID = 0xffffffff;
 
@@ -94,6 +99,22 @@ function put32(b: Buffer, p: number, v: number): void {
   b[p + 1] = (v >>> 16) & 0xff;
   b[p + 2] = (v >>> 8) & 0xff;
   b[p + 3] = v & 0xff;
+}
+
+const PATCH_ARG = 1;
+const PATCH_RET = 2;
+const patchCache = new WeakMap<Template, number>();
+
+/** Which fields a value patches in a template: the child pid in arg32 (spawns), the result in return (fds...). */
+function patchFlags(t: Template): number {
+  let f = patchCache.get(t);
+  if (f === undefined) {
+    f = 0;
+    if (t.arg >= 0 && (t.shape === 'fork' || t.shape === 'vfork' || t.shape === 'posix_spawn')) f |= PATCH_ARG;
+    if (t.ret >= 0 && !t.failed && t.shape !== 'exit' && t.shape !== 'close' && t.shape !== 'unlink') f |= PATCH_RET;
+    patchCache.set(t, f);
+  }
+  return f;
 }
 
 export class Workload {
@@ -178,8 +199,9 @@ export class Workload {
       if (this.tagSeq) put32(buf, s + 29, seq);
     }
     if (value >= 0) {
-      if (t.arg >= 0 && (t.shape === 'fork' || t.shape === 'vfork' || t.shape === 'posix_spawn')) put32(buf, pos + t.arg, value);
-      if (t.ret >= 0 && !t.failed && t.shape !== 'exit' && t.shape !== 'close' && t.shape !== 'unlink') put32(buf, pos + t.ret, value);
+      const f = patchFlags(t);
+      if (f & PATCH_ARG) put32(buf, pos + t.arg, value);
+      if (f & PATCH_RET) put32(buf, pos + t.ret, value);
     }
     const i = b.count++;
     b.start[i] = pos;
@@ -200,52 +222,70 @@ export class Workload {
     return list[index === undefined ? this.rng.int(list.length) : index % list.length]!;
   }
 
+  /** What each pick does, resolved once (the per-record path avoids Map lookups and string switches). */
+  private pickPlan: Array<{ action: number; all: Template[]; ok: Template[] }> | null = null;
+
+  private plan(): Array<{ action: number; all: Template[]; ok: Template[] }> {
+    if (this.pickPlan) return this.pickPlan;
+    this.pickPlan = this.pick.map((shape) => {
+      const lists = this.byShape.get(shape)!;
+      const action =
+        shape === 'fork' || shape === 'vfork' || shape === 'posix_spawn'
+          ? ACT_SPAWN
+          : shape === 'exit'
+            ? ACT_EXIT
+            : shape === 'login' || shape === 'logout' || shape === 'su' || shape === 'sshd' || shape === 'sudo'
+              ? ACT_USER
+              : ACT_PLAIN;
+      return { action, all: lists.all, ok: lists.ok };
+    });
+    return this.pickPlan;
+  }
+
   /** `count` records of the random workload, timed t0Ms + i·dtMs (simulated clock). */
   generate(count: number, t0Ms: number, dtMs: number): Batch {
     // user records come with their companion kernel record: room for two per draw
     const b = Workload.newBatch(count + 1, (count + 1) * this.maxLen);
     let pos = 0;
     const rng = this.rng;
+    const plan = this.plan();
+    const companions = this.byShape.get('audit_syscall')?.ok ?? [];
+    const procs = this.procs;
     while (b.count < count) {
       const ms = t0Ms + b.count * dtMs;
-      const shape = this.pick[rng.int(this.pick.length)]!;
-      const pi = rng.int(this.procs.length);
-      const p = this.procs[pi]!;
-      switch (shape) {
-        case 'fork':
-        case 'vfork':
-        case 'posix_spawn': {
-          const child: Proc = { ...p, pid: this.allocPid() };
-          const t = this.variant(shape, false);
+      const step = plan[rng.int(plan.length)]!;
+      const pi = rng.int(procs.length);
+      const p = procs[pi]!;
+      switch (step.action) {
+        case ACT_SPAWN: {
+          const child: Proc = { pid: this.allocPid(), auid: p.auid, euid: p.euid, egid: p.egid, ruid: p.ruid, rgid: p.rgid, sid: p.sid };
+          const t = step.ok[rng.int(step.ok.length)]!;
           pos = this.put(b, pos, t, p, ms, child.pid, t.event);
-          if (this.procs.length < 256) this.procs.push(child);
-          else this.procs[rng.int(this.procs.length)] = child;
+          if (procs.length < 256) procs.push(child);
+          else procs[rng.int(procs.length)] = child;
           break;
         }
-        case 'exit': {
-          const t = this.variant('exit', false);
+        case ACT_EXIT: {
+          const t = step.ok[rng.int(step.ok.length)]!;
           pos = this.put(b, pos, t, p, ms, -1, t.event);
-          if (this.procs.length > 16) {
-            this.procs[pi] = this.procs[this.procs.length - 1]!;
-            this.procs.pop();
+          if (procs.length > 16) {
+            procs[pi] = procs[procs.length - 1]!;
+            procs.pop();
           }
           break;
         }
-        case 'login':
-        case 'logout':
-        case 'su':
-        case 'sshd':
-        case 'sudo': {
-          const t = this.variant(shape, undefined);
+        case ACT_USER: {
+          const t = step.all[rng.int(step.all.length)]!;
           pos = this.put(b, pos, t, p, ms, -1, t.event);
           if (b.count < count + 1) {
-            const k = this.variant('audit_syscall', false);
+            if (companions.length === 0) throw new Error(`kernel model: no successful 'audit_syscall' record shape`);
+            const k = companions[rng.int(companions.length)]!;
             pos = this.put(b, pos, k, p, ms, -1, k.event);
           }
           break;
         }
         default: {
-          const t = this.variant(shape, undefined);
+          const t = step.all[rng.int(step.all.length)]!;
           pos = this.put(b, pos, t, p, ms, 3 + rng.int(60), t.event);
         }
       }
