@@ -3,8 +3,8 @@
  *
  * Numbers are from OpenBSM's `sys/bsm/audit_kevents.h` and XNU's `bsd/bsm/audit_kevents.h`. The two tables assign
  * different events to some numbers (config-files.md §4: 233, 43187, 43201–43218), but every number below means the
- * same event on both, so one table serves both platforms; `lifecycleAction` still takes the platform so that a
- * future divergence stays a one-line change here.
+ * same event on both. The few lifecycle numbers only one platform's table has (AUE_EXECVEAT) are kept apart and
+ * looked up by platform.
  */
 
 export type Platform = 'openbsm' | 'macos';
@@ -33,12 +33,17 @@ const TABLE: ReadonlyMap<number, LifecycleAction> = new Map<number, LifecycleAct
   [43144, { kind: 'exec', action: 'fexecve' }], // AUE_FEXECVE (FreeBSD)
 ]);
 
+/** Numbers only one platform's table assigns to a lifecycle event. */
+const OPENBSM_ONLY: ReadonlyMap<number, LifecycleAction> = new Map<number, LifecycleAction>([
+  [43262, { kind: 'exec', action: 'execveat' }], // AUE_EXECVEAT (OpenBSM table; absent from macOS's)
+]);
+
 /** The lifecycle meaning of an event number, or undefined for every other event. */
-export function lifecycleAction(event: number, _platform: Platform = 'openbsm'): LifecycleAction | undefined {
-  return TABLE.get(event);
+export function lifecycleAction(event: number, platform: Platform = 'openbsm'): LifecycleAction | undefined {
+  return TABLE.get(event) ?? (platform === 'openbsm' ? OPENBSM_ONLY.get(event) : undefined);
 }
 
 /** Every lifecycle event number (for docs and tests). */
 export function lifecycleEventNumbers(): number[] {
-  return [...TABLE.keys()].sort((a, b) => a - b);
+  return [...TABLE.keys(), ...OPENBSM_ONLY.keys()].sort((a, b) => a - b);
 }
