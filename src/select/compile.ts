@@ -20,6 +20,25 @@ import { tokenEnd } from '../format/token-index.js';
 const be32 = (b: Buffer, p: number): number => b[p]! * 0x1000000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
 const be16 = (b: Buffer, p: number): number => (b[p]! << 8) | b[p + 1]!;
 
+/**
+ * format's tokenEnd, with the exec args/env strings (the most frequent variable-length walk in process records)
+ * scanned by a byte loop: several short strings per token make indexOf's per-call cost dominate. Anything the
+ * loop does not finish cleanly goes to tokenEnd, which also handles over-counted tokens.
+ */
+export function skipToken(b: Buffer, p: number, limit: number): number {
+  const id = b[p];
+  if ((id === 0x3c || id === 0x3d) && p + 5 <= limit) {
+    let n = be32(b, p + 1);
+    let q = p + 5;
+    while (n > 0 && q < limit) {
+      if (b[q] === 0) n--;
+      q++;
+    }
+    if (n === 0) return q;
+  }
+  return tokenEnd(b, p, limit);
+}
+
 /** Verdicts, before -v is applied. */
 export const NO_MATCH = 0;
 export const MATCH = 1;
@@ -312,7 +331,7 @@ export function compileSelection(o: SelectOptions): Selection {
     let p = tokenEnd(b, start, limit);
     if (p < 0) return UNSURE;
     while (p < limit) {
-      const q = tokenEnd(b, p, limit);
+      const q = skipToken(b, p, limit);
       if (q < 0) return UNSURE;
       const kind = kinds[b[p]!]!;
       if (kind !== 0) {
