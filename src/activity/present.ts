@@ -28,15 +28,15 @@ export function imageName(img: ProcessImage | undefined): string | undefined {
 }
 
 /**
- * argv joined into one command line; words with spaces, quotes or backslashes are single-quoted (shell style) so
- * the line splits back into the same words.
+ * argv joined into one command line; a word with anything but [A-Za-z0-9_@%+=:,./-] is single-quoted (POSIX shell
+ * style), so the line splits back into the same words.
  */
 export function commandLine(argv: readonly string[]): string {
   return argv.map(quoteWord).join(' ');
 }
 
 function quoteWord(w: string): string {
-  if (w !== '' && !/[\s'"\\$`]/.test(w)) return w;
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w)) return w;
   return "'" + w.replace(/'/g, "'\\''") + "'";
 }
 
