@@ -1,5 +1,78 @@
-/** bsmkit public API. */
+/**
+ * bsmkit public API (docs/api.md). Layers, bottom up: format (raw record model, decode, encode, framing),
+ * render (praudit text, NDJSON), catalog (audit_class/audit_event/... and preselection), select (auditreduce),
+ * sources (trail follower, audit pipe), activity (process reconstruction), spool/collector/sinks.
+ */
+
+// ---- format: the raw model, decoding, framing, encoding ----------------------------------------------------------
 export * from './format/token-ids.js';
 export type * from './format/types.js';
 export { decodeToken } from './format/decode-token.js';
+export { decodeRecord } from './format/decode-record.js';
+export { Framer, MIN_RECORD_SIZE } from './format/framer.js';
+export type { FramerSink, FramerRangeSink, FramerOptions } from './format/framer.js';
+export { TokenIndex, tokenEnd, trailerMatches, isCleanRecord } from './format/token-index.js';
+export { decodeAll, frameStream, readFileItems, readRecords, READ_CHUNK } from './format/read-file.js';
+export type { StreamItem } from './format/read-file.js';
+export {
+  BufferWriter,
+  DEFAULT_HEADER_VERSION,
+  ENCODE_ERROR,
+  encodeFileToken,
+  encodeRecord,
+  encodeToken,
+  execArgs,
+  execEnv,
+  ipAddr,
+  ipv4,
+  ipv6,
+  stringList,
+  uuid,
+  writeFileToken,
+  writeRecord,
+  writeToken,
+} from './format/encode/index.js';
+export type { HeaderInput, TokenInput } from './format/encode/index.js';
+
+// ---- render: presentation layers ---------------------------------------------------------------------------------
+export { createPrauditRenderer } from './render/praudit/index.js';
+export type { PrauditOptions, PrauditRenderer } from './render/praudit/index.js';
+export { createJsonRenderer, recordToJson } from './render/json/index.js';
+export type { JsonOptions, JsonRenderer, EventDescriber } from './render/json/index.js';
+export { bsmErrno, errnoText } from './render/errno.js';
+export { hostPlatform, parsePlatform, PLATFORMS } from './render/platform.js';
+export type { Platform as RenderPlatform } from './render/platform.js';
+
+// ---- catalog: audit configuration and preselection ---------------------------------------------------------------
+export {
+  EventTable,
+  builtinEventTable,
+  hostOrBuiltinEventTable,
+  loadAuditEventFile,
+  parseAuditEvent,
+  formatAuditEvent,
+} from './catalog/event-table.js';
+export type { EventEntry } from './catalog/event-table.js';
+export { ClassTable, builtinClassTable, hostOrBuiltinClassTable, loadAuditClassFile, parseAuditClass, formatAuditClass } from './catalog/class-table.js';
+export type { AuditClass } from './catalog/class-table.js';
+export { parseFlags, tryParseFlags, formatFlags, formatMaskHex, EMPTY_MASK } from './catalog/flags.js';
+export type { AuMask } from './catalog/flags.js';
+export { auPreselect, wouldSelect, recordOutcome, pipeMasksFor, EventClassMap, AU_PRS_SUCCESS, AU_PRS_FAILURE, AU_PRS_BOTH } from './catalog/preselect.js';
+export type { PreselectMasks, RecordOutcome } from './catalog/preselect.js';
+export { loadCatalog } from './catalog/catalog.js';
+export type { Catalog, LoadCatalogOptions } from './catalog/catalog.js';
+
+// ---- select: auditreduce ----------------------------------------------------------------------------------------
+export { compileSelection, parseReduceArgs, runReduce, InputScanner } from './select/index.js';
+export type { Selection, SelectOptions, ReduceArgs, ReduceStats } from './select/index.js';
+
+// ---- sources, sinks ---------------------------------------------------------------------------------------------
+export { formatCursor } from './sources/source.js';
+export type { RecordSource, SourceItem, SourceRecord, SourceDiagnostic, SourceLoss, SourceCursor, LossReport, LossReason } from './sources/source.js';
+export { followTrail } from './sources/trail/follow.js';
+export type { TrailItem, TrailFollower, FollowTrailOptions } from './sources/trail/follow.js';
+export type { AuditPipeDevice } from './sources/pipe/device.js';
+export type { Sink, CollectedRecord, RecordOrigin } from './sinks/sink.js';
+
+// ---- errors ------------------------------------------------------------------------------------------------------
 export { BsmkitError, UsageError } from './errors.js';
