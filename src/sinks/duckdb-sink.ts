@@ -39,6 +39,8 @@ export interface DuckDbSinkOptions {
   name?: string;
   /** Event names for the `event_name` column and the tokens JSON (default: hostOrBuiltinEventTable()). */
   events?: EventDescriber;
+  /** DuckDB configuration options for the database instance (e.g. `{ memory_limit: '256MB', threads: '2' }`). */
+  config?: Record<string, string>;
 }
 
 /** What one write() did, for the collector's accounting and for tests. */
@@ -57,6 +59,7 @@ export class DuckDbSink implements Sink {
   readonly name: string;
   readonly path: string;
   private readonly events: EventDescriber | undefined;
+  private readonly config: Record<string, string>;
   private instance: DuckDBInstance | undefined;
   private conn: DuckDBConnection | undefined;
   private appender: DuckDBAppender | undefined;
@@ -72,13 +75,14 @@ export class DuckDbSink implements Sink {
     this.path = opts.path ?? defaultStorePath();
     this.name = opts.name ?? 'duckdb';
     this.events = opts.events;
+    this.config = opts.config ?? {};
   }
 
   async open(): Promise<void> {
     if (this.conn) return;
     ensurePrivateDir(dirname(this.path), 'BSMKIT_E_STORE_OPEN');
     try {
-      this.instance = await withPrivateUmask(() => DuckDBInstance.create(this.path));
+      this.instance = await withPrivateUmask(() => DuckDBInstance.create(this.path, this.config));
       this.conn = await this.instance.connect();
       await this.conn.run(CREATE_META_SQL);
       const v = await this.conn.runAndReadAll(`SELECT value FROM bsmkit_store_meta WHERE key = 'schema_version'`);
@@ -183,7 +187,7 @@ export class DuckDbSink implements Sink {
   private async appendInTransaction(conn: DuckDBConnection, a: DuckDBAppender, rows: RecordRowWriter, batch: CollectedRecord[]): Promise<void> {
     await conn.run('BEGIN TRANSACTION');
     try {
-      for (const r of batch) rows.append(a, r);
+      rows.appendBatch(a, batch);
       a.flushSync();
       await conn.run('COMMIT');
     } catch (err) {

@@ -212,3 +212,20 @@ test('default store path: $BSMKIT_STORE, root, XDG state dir', () => {
   assert.equal(defaultStorePath({ HOME: '/home/u' }, 501), '/home/u/.local/state/bsmkit/store.duckdb');
   assert.equal(defaultStorePath({ HOME: '/home/u', XDG_STATE_HOME: '/s' }, 501), '/s/bsmkit/store.duckdb');
 });
+
+test('one large batch (many DataChunks, appender flushes inside the transaction) is stored whole and in order', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const base = collectedFrom(REALISTIC);
+  const big = Array.from({ length: 20_000 }, (_, i) => ({ ...base[i % base.length], seq: i, id: `${base[i % base.length].id}-${i}` }));
+  const s = new DuckDbSink({ path: db, events });
+  await s.open();
+  assert.deepEqual(await s.writeWithStats(big), { inserted: 20_000, skippedBySeq: 0, skippedById: 0 });
+  await s.close();
+  const got = await rows(db, `SELECT seq, id, raw, event FROM records ORDER BY seq`);
+  assert.equal(got.length, big.length);
+  for (let i = 0; i < big.length; i += 997) {
+    assert.equal(got[i].id, big[i].id);
+    assert.ok(Buffer.from(got[i].raw as Uint8Array).equals(big[i].bytes), `raw of seq ${i}`);
+    assert.equal(got[i].event, decodeRecord(big[i].bytes).header?.event ?? null);
+  }
+});

@@ -1,0 +1,68 @@
+// The DuckDB store sink (sinks/duckdb-sink.ts) on the benchmark trail's records: frame, then DuckDbSink.write() in
+// batches of BSMKIT_BENCH_SINK_BATCH records (default 131072, above DuckDB's row group of 122880 so batches are
+// written straight into the database file, as the collector hands over a backlog), each batch one durable
+// transaction. Only the first BSMKIT_BENCH_SINK_RECORDS records (default 300000) are stored, to keep a sample short.
+// records/s is the store's insert rate; extra.sinkMs is the time spent in write() alone.
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dist } from '../dist-path.mjs';
+
+export const description = 'DuckDbSink.write() of the trail\'s records (first 300k), 131072-record batches, one transaction each';
+
+export async function storeRecords({ file, batchSize, limit }) {
+  const { Framer } = await import(dist('format/framer.js'));
+  const { DuckDbSink } = await import(dist('sinks/duckdb-sink.js'));
+  const { builtinEventTable } = await import(dist('catalog/event-table.js'));
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-bench-sink-'));
+  const sink = new DuckDbSink({ path: join(dir, 'store.duckdb'), events: builtinEventTable('macos') });
+  await sink.open();
+  let batch = [];
+  let seq = 0;
+  let bytes = 0;
+  let sinkMs = 0;
+  const full = [];
+  const framer = new Framer({
+    record(b, offset) {
+      if (seq >= limit) return;
+      // The id the collector would give: unique per source position (its hash costs the collector, not the sink).
+      batch.push({ seq, id: offset.toString(16).padStart(16, '0'), bytes: b, origin: 'trail', sourceFile: file, sourceOffset: offset });
+      seq++;
+      bytes += b.length;
+      if (batch.length === batchSize) {
+        full.push(batch);
+        batch = [];
+      }
+    },
+    diagnostic() {},
+  });
+  const flush = async () => {
+    while (full.length) {
+      const t = performance.now();
+      await sink.write(full.shift());
+      sinkMs += performance.now() - t;
+    }
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    framer.push(chunk);
+    await flush();
+    if (seq >= limit) break;
+  }
+  framer.end();
+  if (batch.length) full.push(batch);
+  await flush();
+  const t = performance.now();
+  await sink.close();
+  sinkMs += performance.now() - t;
+  const storeBytes = statSync(join(dir, 'store.duckdb')).size;
+  rmSync(dir, { recursive: true, force: true });
+  return { bytes, records: seq, sinkMs, sinkRecordsPerSec: Math.round((seq / sinkMs) * 1000), storeBytes };
+}
+
+export default function sinkDuckdb({ file }) {
+  return storeRecords({
+    file,
+    batchSize: Number(process.env.BSMKIT_BENCH_SINK_BATCH ?? 131072),
+    limit: Number(process.env.BSMKIT_BENCH_SINK_RECORDS ?? 300000),
+  });
+}
