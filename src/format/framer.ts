@@ -46,6 +46,7 @@ export interface FramerRangeSink {
 
 /** step() results: an end offset (>= 0), or one of these. Numbers, not objects: one step per record. */
 const NEED = -1;
+const EMPTY = Buffer.alloc(0);
 const BAD = -2;
 const TRUNCATED = -3;
 
@@ -84,6 +85,30 @@ export class Framer {
     this.held.push(chunk);
     this.heldLen += chunk.length;
     if (this.heldLen < this.want) return;
+    this.run(false);
+  }
+
+  /**
+   * The bytes held back (the start of an incomplete record), as one buffer. A reader that wants to avoid the framer
+   * copying each new chunk behind them copies these to the front of its next read buffer and calls pushReplacing.
+   */
+  pendingBytes(): Buffer {
+    if (this.held.length === 1) return this.held[0];
+    if (this.held.length === 0) return EMPTY;
+    const b = Buffer.concat(this.held, this.heldLen);
+    this.held = [b];
+    return b;
+  }
+
+  /**
+   * Like push, for a buffer that starts with pendingBytes() followed by new input: only the small pending part was
+   * copied (by the caller), instead of the whole new chunk being concatenated to it.
+   */
+  pushReplacing(buf: Buffer): void {
+    if (buf.length < this.heldLen) throw new RangeError('pushReplacing: the buffer must start with pendingBytes()');
+    this.held = buf.length > 0 ? [buf] : [];
+    this.heldLen = buf.length;
+    if (this.heldLen < this.want || this.heldLen === 0) return;
     this.run(false);
   }
 
