@@ -74,17 +74,16 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
       else fileTotals.warnings++;
       errText += formatDiagnostic(name, d);
     };
+    // Ranged sink: no Buffer view per record unless the record needs the slow path.
     const framer = new Framer({
-      record(bytes, offset, kind) {
-        if (fast !== undefined && fast.record(bytes, 0, bytes.length)) {
-          if (kind === 'file-token') fileTotals.fileTokens++;
-          else fileTotals.records++;
+      range(buf, start, end, offset, kind) {
+        if (kind === 'file-token') fileTotals.fileTokens++;
+        else fileTotals.records++;
+        if (fast !== undefined && fast.record(buf, start, end)) {
           fileTotals.intact++;
           return;
         }
-        const rec = decodeRecord(bytes, offset);
-        if (kind === 'file-token') fileTotals.fileTokens++;
-        else fileTotals.records++;
+        const rec = decodeRecord(buf.subarray(start, end), offset);
         if (rec.intact) fileTotals.intact++;
         for (let i = 0; i < rec.diagnostics.length; i++) note(rec.diagnostics[i]);
         if (render) out.add(render(rec));

@@ -12,7 +12,6 @@
 import { returnStatusTable } from '../errno.js';
 import { hostPlatform } from '../platform.js';
 import { hostUserNames } from '../users.js';
-import { ipv6 } from './addr.js';
 import { createCtimeWriter, defaultTimeZone } from './ctime.js';
 import { TEXT_NAME_BY_ID, type PrauditOptions } from './renderer.js';
 
@@ -140,10 +139,37 @@ function ipv4(o: Buffer, p: number, b: Buffer, q: number): number {
   o[p++] = 46;
   return dec(o, p, b[q + 3]);
 }
+/** inet_ntop(AF_INET6) as addr.ts ipv6(), written as bytes. */
+function ipv6w(o: Buffer, p: number, b: Buffer, at: number): number {
+  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (b[at + 2 * i] === 0 && b[at + 2 * i + 1] === 0) {
+      if (curBase === -1) { curBase = i; curLen = 1; } else curLen++;
+    } else if (curBase !== -1) {
+      if (bestBase === -1 || curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
+      curBase = -1;
+    }
+  }
+  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) { bestBase = curBase; bestLen = curLen; }
+  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
+  for (let i = 0; i < 8; i++) {
+    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) o[p++] = 58;
+      continue;
+    }
+    if (i !== 0) o[p++] = 58;
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && be16(b, at + 10) === 0xffff))) {
+      return ipv4(o, p, b, at + 12);
+    }
+    p = hex(o, p, be16(b, at + 2 * i));
+  }
+  if (bestBase !== -1 && bestBase + bestLen === 8) o[p++] = 58;
+  return p;
+}
 const INVALID = latin1('invalid');
 function ipEx(o: Buffer, p: number, type: number, b: Buffer, q: number): number {
   if (type === 4) return ipv4(o, p, b, q);
-  if (type === 16) return putS(o, p, ipv6(b, q));
+  if (type === 16) return ipv6w(o, p, b, q);
   return putB(o, p, INVALID);
 }
 /** praudit's print_string: the bytes with every NUL left out. */
@@ -322,6 +348,41 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
    * record accepted here is one that decodeRecord decodes without a diagnostic.
    */
   let tokEnd = 0;
+
+  // The most frequent kernel tokens get small functions of their own (the helpers inline into them; the big
+  // switch below is too large for that): header32, subject32, return32, trailer.
+  function header32(b: Buffer, off: number, out: Buffer, w: number): number {
+    const q = off + 1;
+    w = putB(out, w, names[0x14]!); out[w++] = d0;
+    w = headerHead(out, w, b, q);
+    w = time32(out, w, be32(b, q + 9)); out[w++] = d0;
+    w = msec(out, w, be32(b, q + 13));
+    tokEnd = off + 18;
+    return putB(out, w, TOKEN_END);
+  }
+  function subject32(b: Buffer, off: number, out: Buffer, w: number): number {
+    const q = off + 1;
+    w = putB(out, w, names[0x24]!); out[w++] = d0;
+    w = subject(out, w, b, q);
+    w = dec(out, w, be32(b, q + 28)); out[w++] = d0;
+    w = ipv4(out, w, b, q + 32);
+    tokEnd = off + 37;
+    return putB(out, w, TOKEN_END);
+  }
+  function return32(b: Buffer, off: number, out: Buffer, w: number): number {
+    w = putB(out, w, names[0x27]!); out[w++] = d0;
+    w = ret(out, w, b[off + 1]); out[w++] = d0;
+    w = dec(out, w, be32(b, off + 2));
+    tokEnd = off + 6;
+    return putB(out, w, TOKEN_END);
+  }
+  function trailer(b: Buffer, off: number, out: Buffer, w: number): number {
+    w = putB(out, w, names[0x13]!); out[w++] = d0;
+    w = dec(out, w, be32(b, off + 3));
+    tokEnd = off + 7;
+    return putB(out, w, TOKEN_END);
+  }
+
   function token(b: Buffer, off: number, lim: number, w: number): number {
     const id = b[off];
     const name = names[id];
@@ -332,6 +393,10 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     let out = o;
     const q = off + 1;
     let e: number;
+    if (id === 0x24) return off + 37 > lim ? -1 : subject32(b, off, out, w);
+    if (id === 0x27) return off + 6 > lim ? -1 : return32(b, off, out, w);
+    if (id === 0x14) return off + 18 > lim ? -1 : header32(b, off, out, w);
+    if (id === 0x13) return off + 7 > lim ? -1 : trailer(b, off, out, w);
     switch (id) {
       case 0x14: // header32
         e = off + 18;
@@ -387,7 +452,7 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
         w = subject(out, w, b, q);
         w = wide ? u64dec(out, w, b, q + 28) : dec(out, w, be32(b, q + 28));
         out[w++] = d0;
-        w = type === 4 ? ipv4(out, w, b, a) : putS(out, w, ipv6(b, a));
+        w = type === 4 ? ipv4(out, w, b, a) : ipv6w(out, w, b, a);
         break;
       }
       case 0x27: // return32
@@ -589,7 +654,7 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
         w = putB(out, w, name); out[w++] = d0;
         w = dec(out, w, be16(b, q)); out[w++] = d0;
         w = dec(out, w, be16(b, q + 2)); out[w++] = d0;
-        w = id === 0x80 ? ipv4(out, w, b, q + 4) : putS(out, w, ipv6(b, q + 4));
+        w = id === 0x80 ? ipv4(out, w, b, q + 4) : ipv6w(out, w, b, q + 4);
         break;
       case 0x82: { // socket-unix
         if (off + 4 > lim) return -1;

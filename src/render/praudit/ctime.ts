@@ -122,6 +122,8 @@ export function createCtime(timeZone: string = defaultTimeZone()): Ctime {
   };
 }
 
+const DIGITS2 = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
+
 /** Writes ctime text into `out` at `pos` and returns the position after it. */
 export type CtimeWriter = (out: Buffer, pos: number, sec: number) => number;
 
@@ -145,14 +147,14 @@ export function createCtimeWriter(timeZone: string = defaultTimeZone()): CtimeWr
       lastDay = day;
     }
     for (let i = 0; i < head.length; i++) out[pos++] = head[i];
-    const t = local - day * 86400;
-    const h = Math.floor(t / 3600);
+    const t = local - day * 86400; // 0..86399: small-integer arithmetic from here
+    const h = (t / 3600) | 0;
     const rest = t - h * 3600;
-    const m = Math.floor(rest / 60);
+    const m = (rest / 60) | 0;
     const s = rest - m * 60;
-    out[pos++] = 48 + Math.floor(h / 10); out[pos++] = 48 + (h % 10); out[pos++] = 58;
-    out[pos++] = 48 + Math.floor(m / 10); out[pos++] = 48 + (m % 10); out[pos++] = 58;
-    out[pos++] = 48 + Math.floor(s / 10); out[pos++] = 48 + (s % 10);
+    out[pos++] = DIGITS2[2 * h]; out[pos++] = DIGITS2[2 * h + 1]; out[pos++] = 58;
+    out[pos++] = DIGITS2[2 * m]; out[pos++] = DIGITS2[2 * m + 1]; out[pos++] = 58;
+    out[pos++] = DIGITS2[2 * s]; out[pos++] = DIGITS2[2 * s + 1];
     for (let i = 0; i < tail.length; i++) out[pos++] = tail[i];
     return pos;
   };
