@@ -18,6 +18,9 @@ interface Built {
   expect: Array<[number, number]>;
   damage: Damage;
   victim: number;
+  /** Offset of the victim in the damaged stream and its original bytes. */
+  victimOffset: number;
+  original: Buffer;
 }
 
 function damage(r: Rng, recs: Buffer[], kind: Damage): Built {
@@ -56,8 +59,10 @@ function damage(r: Rng, recs: Buffer[], kind: Damage): Built {
   const parts: Buffer[] = [];
   const expect: Array<[number, number]> = [];
   let off = 0;
+  let victimOffset = 0;
   for (let i = 0; i < recs.length; i++) {
     if (i === victim) {
+      victimOffset = off;
       parts.push(replaced);
       off += replaced.length;
       if (dropAfter) break;
@@ -67,7 +72,7 @@ function damage(r: Rng, recs: Buffer[], kind: Damage): Built {
     expect.push([off, recs[i].length]);
     off += recs[i].length;
   }
-  return { stream: Buffer.concat(parts), expect, damage: kind, victim };
+  return { stream: Buffer.concat(parts), expect, damage: kind, victim, victimOffset, original: recs[victim] };
 }
 
 let corpus: Buffer[] | undefined;
@@ -102,7 +107,12 @@ export function runFuzzCase(seed: number): void {
   const { records, diagnostics } = decodeAll(b.stream);
   if (process.env.FUZZ_DEBUG) console.log(b.stream.toString('hex'), records.map((x) => [x.offset, x.bytes.length, x.diagnostics.map((d) => d.message)]), diagnostics);
   const got = new Set(records.map((x) => `${x.offset}:${x.bytes.length}`));
+  // Inherent ambiguity: when the damage removed the victim's last bytes and the next record starts with the same
+  // bytes, the stream shows the original victim intact and the next record without its first bytes. Delivering the
+  // victim then is right; the next record cannot be told from junk.
+  const victimLooksIntact = records.some((x) => x.offset === b.victimOffset && x.bytes.equals(b.original));
   for (const [off, len] of b.expect) {
+    if (victimLooksIntact && off > b.victimOffset && off < b.victimOffset + b.original.length) continue;
     if (!got.has(`${off}:${len}`)) {
       assert.fail(`seed ${seed} (${kind} of record ${b.victim} of ${n}): the undamaged record at ${off} (${len} bytes) was not delivered`);
     }
