@@ -78,6 +78,8 @@ function newProcess(entityId: string, pid: number, time: number, reconstructed: 
 
 type Emit = (e: ProcessEvent) => void;
 
+const MS3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
 export class ProcessTable {
   readonly stats: ActivityStats = emptyStats();
   private readonly procs = new Map<number, ProcessInfo>();
@@ -137,8 +139,25 @@ export class ProcessTable {
     }
   }
 
+  /** `pid@time#seq`; the time text is built from small integers (number→string of a 13-digit double is slow). */
   private newEntity(pid: number, time: number): string {
-    return `${pid}@${time}#${++this.seq}`;
+    const ms = time % 1000;
+    if (time < 0 || !Number.isInteger(time) || time >= 2 ** 31 * 1000) return `${pid}@${time}#${++this.seq}`;
+    return `${pid}@${(time - ms) / 1000}${MS3[ms]}#${++this.seq}`;
+  }
+
+  /**
+   * The cheap path for a record that is not a lifecycle record: when its subject is a live process with the very
+   * same (interned) credentials and the record is not older than that process's start, applying it in time order
+   * would only move `lastSeen`, which is order-free (a maximum). Returns false when the record must go through the
+   * reorder buffer and `apply` instead.
+   */
+  touchInPlace(pid: number, cred: Credentials, time: number): boolean {
+    const p = this.procs.get(pid);
+    if (p === undefined || p.cred !== cred || time < p.firstSeen || (p.start !== undefined && time < p.start)) return false;
+    this.stats.records++;
+    if (time > p.lastSeen) p.lastSeen = time;
+    return true;
   }
 
   /**

@@ -347,6 +347,38 @@ export function factsFromRange(buf: Buffer, start: number, end: number, offset: 
   return f;
 }
 
+/** What `peekSubject` found (module-level, so that the common case allocates nothing). */
+export const peeked: { time: number; event: number; pid: number; cred: Credentials | undefined } = { time: 0, event: 0, pid: -1, cred: undefined };
+
+/**
+ * For records that are not lifecycle records: reads the header time and the subject into `peeked` and returns
+ * true. Returns false for lifecycle records, records without a subject, and anything unusual (the caller then
+ * uses factsFromRange).
+ */
+export function peekSubject(buf: Buffer, start: number, end: number, platform: Platform = 'openbsm'): boolean {
+  if (end - start < 25 || end > buf.length || buf[end - 7] !== 0x13 || buf[start] !== 0x14) return false;
+  cur = buf;
+  const event = u16(start + 6);
+  if (lifecycleAction(event, platform)) return false;
+  const limit = end - 7;
+  let pos = start + 18;
+  while (pos < limit) {
+    const tid = buf[pos];
+    const n = tokenLength(buf, pos, limit);
+    if (n < 0) return false;
+    if (tid === 0x24 || tid === 0x75 || tid === 0x7a || tid === 0x7c) {
+      const p = pos + 1;
+      peeked.time = u32(start + 10) * 1000 + u32(start + 14);
+      peeked.event = event;
+      peeked.pid = u32(p + 20);
+      peeked.cred = credAt(buf, p, n - 1, tid === 0x75 || tid === 0x7c, tid >= 0x7a);
+      return true;
+    }
+    pos += n;
+  }
+  return false;
+}
+
 /** factsFromRange over a whole Buffer holding one record. */
 export function factsFromBytes(b: Buffer, offset: number, platform: Platform = 'openbsm'): RecordFacts | undefined {
   return factsFromRange(b, 0, b.length, offset, platform);

@@ -79,6 +79,24 @@ export class ReorderBuffer<T extends Timed> {
     this.compact();
   }
 
+  /**
+   * Moves the clock to `t` as if an item stamped `t` had been pushed, releasing what is now due, without holding
+   * anything: for items the caller can apply at once. Returns false (and changes nothing) when such an item would
+   * be late or a time jump; the caller must then push it.
+   */
+  advance(t: number, out: (item: T) => void): boolean {
+    if (t < this.released || t < this.newest - this.jump) return false;
+    if (t <= this.newest) return true;
+    this.newest = t;
+    const due = t - this.bound;
+    const items = this.items;
+    if (this.head < items.length && items[this.head].time <= due) {
+      while (this.head < items.length && items[this.head].time <= due) this.release(out);
+      this.compact();
+    }
+    return true;
+  }
+
   /** Releases everything held (end of input). */
   flush(out: (item: T) => void): void {
     while (this.head < this.items.length) this.release(out);

@@ -8,10 +8,10 @@
 import { decodeRecord } from '../format/decode-record.js';
 import { Framer } from '../format/framer.js';
 import type { BsmRecord, Diagnostic } from '../format/types.js';
-import { factsFromRecord, type RecordFacts } from './facts.js';
+import { factsFromRecord, newFacts, type RecordFacts } from './facts.js';
 import type { Platform } from './lifecycle-events.js';
 import { ProcessTable, type ProcessTableOptions } from './process-table.js';
-import { factsFromRange } from './raw-facts.js';
+import { factsFromRange, peekSubject, peeked } from './raw-facts.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 import type { ActivityStats, ProcessEvent, ProcessInfo } from './types.js';
 
@@ -98,7 +98,21 @@ export class ProcessTracker {
    * through the exact decoder). Standalone file tokens are ignored.
    */
   pushRange(buf: Buffer, start: number, end: number, offset: number, source?: string): ProcessEvent[] {
-    let f = factsFromRange(buf, start, end, offset, this.platform);
+    let f: RecordFacts | undefined;
+    if (peekSubject(buf, start, end, this.platform)) {
+      // Records that only confirm what the table knows (their subject is a live process with unchanged
+      // credentials) are applied in place; the others need just their subject in the reorder buffer.
+      // The clock moves first, so the table holds everything due before this record's time.
+      if (peeked.time <= this.until && this.buf.advance(peeked.time, this.apply) &&
+          this.table.touchInPlace(peeked.pid, peeked.cred!, peeked.time)) {
+        return this.take();
+      }
+      f = newFacts(peeked.time, peeked.event, offset, undefined);
+      f.pid = peeked.pid;
+      f.cred = peeked.cred;
+    } else {
+      f = factsFromRange(buf, start, end, offset, this.platform);
+    }
     if (!f) {
       if (buf[start] === 0x11) return this.take();
       f = factsFromRecord(decodeRecord(buf.subarray(start, end), offset), this.platform);

@@ -74,3 +74,16 @@ test('random shuffles within the bound always come out sorted', () => {
     for (let i = 1; i < out.length; i++) assert.ok(out[i - 1].time <= out[i].time, `round ${round} at ${i}`);
   }
 });
+
+test('advance: moves the clock and releases what is due without holding anything; refuses late times', () => {
+  const out: string[] = [];
+  const buf = new ReorderBuffer<Item>(100);
+  buf.push(it(0, 'a'), (y) => out.push(y.id));
+  buf.push(it(50, 'b'), (y) => out.push(y.id));
+  assert.equal(buf.advance(120, (y) => out.push(y.id)), true);
+  assert.deepEqual(out, ['a'], 'a (0) is due at 100, b (50) is not yet');
+  assert.equal(buf.size, 1);
+  assert.equal(buf.advance(-10, (y) => out.push(y.id)), false, 'older than a released item');
+  assert.equal(buf.advance(60, (y) => out.push(y.id)), true, 'in the window: fine, nothing changes');
+  assert.deepEqual(out, ['a']);
+});
