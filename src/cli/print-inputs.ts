@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Framer } from '../format/framer.js';
 import { decodeRecord } from '../format/decode-record.js';
+import { isCleanRecord } from '../format/token-index.js';
 import type { BsmRecord, Diagnostic } from '../format/types.js';
 import { createPrauditRenderer, type PrauditOptions } from '../render/praudit/index.js';
 import { createPrauditByteRenderer, type PrauditByteRenderer } from '../render/praudit/byte-renderer.js';
@@ -56,6 +57,7 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
     render = (rec) => r.record(rec);
   }
   const out: { add(s: string): void; readonly size: number; take(): Buffer[] } = fast ?? new OutBuffer(encoding);
+  const validateOnly = mode.kind === 'validate';
   out.add(head);
   let errText = '';
   const flush = async (): Promise<void> => {
@@ -79,7 +81,7 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
       range(buf, start, end, offset, kind) {
         if (kind === 'file-token') fileTotals.fileTokens++;
         else fileTotals.records++;
-        if (fast !== undefined && fast.record(buf, start, end)) {
+        if (fast !== undefined ? fast.record(buf, start, end) : validateOnly && isCleanRecord(buf, start, end)) {
           fileTotals.intact++;
           return;
         }
@@ -94,9 +96,8 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
     const progress = opts.progress !== false && io.stderr.isTTY && source.size > 32 << 20 ? new Progress(io.stderr, basename(name), source.size) : undefined;
     let done = 0;
     try {
-      for await (const chunk of source.chunks) {
-        framer.push(chunk);
-        done += chunk.length;
+      for await (const chunk of source.chunks(framer)) {
+        done += chunk;
         progress?.update(done);
         if (out.size >= FLUSH_AT || errText.length >= FLUSH_AT) await flush();
       }
@@ -124,7 +125,8 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
 
 interface Input {
   size: number;
-  chunks: AsyncIterable<Buffer>;
+  /** Pushes the input into the framer chunk by chunk; yields the number of new bytes after each push. */
+  chunks(framer: Framer): AsyncIterable<number>;
   close(): Promise<void>;
 }
 
@@ -133,9 +135,13 @@ async function openInput(file: string, io: CliIo): Promise<Input> {
     const stdin = io.stdin;
     return {
       size: 0,
-      chunks: (async function* () {
-        for await (const c of stdin) yield typeof c === 'string' ? Buffer.from(c, 'latin1') : (c as Buffer);
-      })(),
+      chunks: async function* (framer: Framer) {
+        for await (const c of stdin) {
+          const b = typeof c === 'string' ? Buffer.from(c, 'latin1') : (c as Buffer);
+          framer.push(b);
+          yield b.length;
+        }
+      },
       close: async () => {},
     };
   }
@@ -149,15 +155,19 @@ async function openInput(file: string, io: CliIo): Promise<Input> {
   const handle = fh;
   return {
     size: st.size,
-    chunks: (async function* () {
+    chunks: async function* (framer: Framer) {
       for (;;) {
-        // A fresh buffer per read: records handed out are views into it and must not be overwritten.
-        const buf = Buffer.allocUnsafeSlow(READ_SIZE);
-        const { bytesRead } = await handle.read(buf, 0, READ_SIZE, null);
+        // A fresh buffer per read (records handed out are views into it and must not be overwritten), starting with
+        // the incomplete record carried over: copying that tail costs less than the framer joining whole chunks.
+        const pending = framer.pendingBytes();
+        const buf = Buffer.allocUnsafeSlow(pending.length + READ_SIZE);
+        pending.copy(buf, 0);
+        const { bytesRead } = await handle.read(buf, pending.length, READ_SIZE, null);
         if (bytesRead === 0) return;
-        yield buf.subarray(0, bytesRead);
+        framer.pushReplacing(buf.subarray(0, pending.length + bytesRead));
+        yield bytesRead;
       }
-    })(),
+    },
     close: () => handle.close(),
   };
 }
