@@ -663,7 +663,7 @@ function prefixBefore(prefix: string): string {
 function accessError(err: unknown, path: string, what: string): BsmkitError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') {
-    return new BsmkitError('BSMKIT_E_TRAIL_ACCESS', `${path}: permission denied (${what}s are readable by root and the audit review group only)`, { cause: err });
+    return new BsmkitError('BSMKIT_E_TRAIL_ACCESS', `${path}: permission denied (audit trails are readable by root and the audit review group only)`, { cause: err });
   }
   if (code === 'ENOENT') return new BsmkitError('BSMKIT_E_TRAIL_DIR', `${path}: no such ${what}`, { cause: err });
   if (code === 'ENOTDIR') return new BsmkitError('BSMKIT_E_TRAIL_DIR', `${path}: not a directory`, { cause: err });
