@@ -462,3 +462,18 @@ test('a trail directory that cannot be listed is an operational error naming it'
   }, /\/nonexistent\/bsmkit-trail: no such trail directory/);
 });
 
+
+test('a trail name that cannot be read (a directory here) is an unreadable loss; the next file is still read', { timeout: T }, async () => {
+  const [dir] = tmpDirs(1);
+  mkdirSync(join(dir, '20260101000000.20260101000001'));
+  writeFileSync(join(dir, '20260101000001.20260101000002'), Buffer.concat([makeRecord(0), makeRecord(1)]));
+  const s = summarize(await readOnce({ dirs: [dir] }));
+  assert.deepEqual(s.seqs, [0, 1]);
+  assert.equal(s.losses.length, 1);
+  const l = s.losses[0]!;
+  assert.ok(l.type === 'loss');
+  assert.equal(l.loss.reason, 'unreadable');
+  assert.equal(l.loss.file, '20260101000000.20260101000001');
+  assert.match(l.loss.message, /cannot be read: EISDIR/);
+  assert.equal(l.cursor.done, true);
+});

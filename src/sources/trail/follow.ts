@@ -231,7 +231,13 @@ class Follower implements TrailFollower {
           continue;
         }
         const since = this.waiter.changes;
-        const n = await this.readSome(e);
+        let n: number;
+        try {
+          n = await this.readSome(e);
+        } catch (err) {
+          await this.unreadable(e, err);
+          continue;
+        }
         if (n > 0) {
           if (Date.now() - this.lastScan >= this.pollMs) await this.scan();
           continue;
@@ -543,7 +549,7 @@ class Follower implements TrailFollower {
     if (held < 25) return false;
     const base = e.readPos - held;
     const head = Buffer.allocUnsafe(held);
-    const { bytesRead } = await e.fh!.read(head, 0, held, base);
+    const { bytesRead } = await e.fh!.read(head, 0, held, base).catch(() => ({ bytesRead: -1 })); // the next read reports it
     if (bytesRead !== held || !isHeaderId(head[0]) || head.readUInt32BE(1) !== held || !trailerMatches(head, held - 7, held)) return false;
     const from = f.position; // < base when a junk run before the record is still open
     const bytes = from < base ? Buffer.allocUnsafe(e.readPos - from) : head;
@@ -612,6 +618,21 @@ class Follower implements TrailFollower {
       cursor: { source: 'trail', file: e.name.name, dir: e.dir, offset: 0, done: true },
     });
     this.retire(e);
+  }
+
+  /** A read failed (I/O error, not a regular file): the rest of the file is lost; go on with the next one. */
+  private async unreadable(e: Entry, err: unknown): Promise<void> {
+    const fh = e.fh;
+    e.fh = undefined;
+    await fh?.close().catch(() => undefined);
+    const from = e.delivered;
+    const loss: LossReport = {
+      ...lossFor(e.name, e.dir, from, `${e.name.name} cannot be read${from ? ` from offset ${from}` : ''}: ${(err as Error).message}`),
+      reason: 'unreadable',
+    };
+    this.push({ type: 'loss', loss, cursor: { ...this.cursorAt(e, from), done: true } });
+    this.retire(e);
+    await this.openAhead();
   }
 
   /**
