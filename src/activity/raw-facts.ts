@@ -68,7 +68,8 @@ function str16(b: Buffer, p: number): string {
  * back. Bounded: cleared past CRED_CACHE_MAX entries.
  */
 interface CredEntry {
-  raw: Uint8Array;
+  /** The token's 32-bit words (subject tokens are whole words long), the pid word included but never compared. */
+  words: Int32Array;
   cred: Credentials;
   next: CredEntry | undefined;
 }
@@ -76,21 +77,25 @@ const CRED_CACHE_MAX = 1 << 14;
 const credCache = new Map<number, CredEntry>();
 let credCount = 0;
 
-/** Same bytes, the pid field (offset 20..23) excepted. */
-function sameSubject(raw: Uint8Array, b: Buffer, p: number, len: number): boolean {
-  if (raw.length !== len) return false;
-  for (let i = 0; i < 20; i++) if (raw[i] !== b[p + i]) return false;
-  for (let i = 24; i < len; i++) if (raw[i] !== b[p + i]) return false;
+/** Word `i` of the subject at `p`, as an int32 (byte order irrelevant: only compared and hashed). */
+const word = (b: Buffer, p: number, i: number): number => {
+  const q = p + 4 * i;
+  return b[q] | (b[q + 1] << 8) | (b[q + 2] << 16) | (b[q + 3] << 24);
+};
+
+/** Same words, the pid (word 5) excepted. */
+function sameSubject(words: Int32Array, b: Buffer, p: number, n: number): boolean {
+  if (words.length !== n) return false;
+  for (let i = 0; i < n; i++) if (i !== 5 && words[i] !== word(b, p, i)) return false;
   return true;
 }
 
 /** Credentials of the subject token whose fields start at `p` (after the id) and span `len` bytes. */
 function credAt(b: Buffer, p: number, len: number, wide: boolean, ex: boolean): Credentials {
-  let h = len;
-  for (let i = 0; i < 20; i++) h = Math.imul(h ^ b[p + i], 0x01000193);
-  for (let i = 24; i < len; i++) h = Math.imul(h ^ b[p + i], 0x01000193);
-  const first = credCache.get(h);
-  for (let e = first; e !== undefined; e = e.next) if (sameSubject(e.raw, b, p, len)) return e.cred;
+  const n = len >>> 2;
+  let h = n;
+  for (let i = 0; i < n; i++) if (i !== 5) h = Math.imul(h ^ word(b, p, i), 0x01000193);
+  for (let e = credCache.get(h); e !== undefined; e = e.next) if (sameSubject(e.words, b, p, n)) return e.cred;
   const port = wide ? u64n(p + 28) : u32(p + 28);
   let a = p + (wide ? 36 : 32);
   let at = 4;
@@ -107,7 +112,9 @@ function credAt(b: Buffer, p: number, len: number, wide: boolean, ex: boolean): 
     credCount = 0;
   }
   credCount++;
-  credCache.set(h, { raw: Uint8Array.prototype.slice.call(b, p, p + len), cred, next: credCache.get(h) });
+  const words = new Int32Array(n);
+  for (let i = 0; i < n; i++) words[i] = word(b, p, i);
+  credCache.set(h, { words, cred, next: credCache.get(h) });
   return cred;
 }
 
