@@ -89,3 +89,18 @@ test('usage errors: no SQL, two formats', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /exclude each other/);
 });
+
+test('a store held by a running writer: exit 2, the lock explained', async () => {
+  const held = join(dir, 'held.duckdb');
+  const s = new DuckDbSink({ path: held, events: builtinEventTable('macos') });
+  await s.open();
+  try {
+    await s.write(recs.slice(0, 10));
+    const r = bsmkit(['--db', held, 'SELECT count(*) FROM records']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /cannot open store .*held\.duckdb: .*lock.*one writing process.*\[BSMKIT_E_STORE_OPEN\]/s);
+  } finally {
+    await s.close();
+  }
+  assert.equal(bsmkit(['--db', held, '--csv', 'SELECT count(*) AS n FROM records']).stdout, 'n\r\n10\r\n');
+});
