@@ -124,8 +124,8 @@ export class DuckDbSink implements Sink {
   async lastSeq(): Promise<number | undefined> {
     await this.chain;
     if (!this.conn) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `duckdb sink ${this.path} is not open`);
-    const s = await this.readLastSeq();
-    return s < 0 ? undefined : s;
+    // max(seq) as read on open and advanced by every commit since (no table scan per call).
+    return this.stored < 0 ? undefined : this.stored;
   }
 
   async close(): Promise<void> {
