@@ -477,3 +477,33 @@ test('a trail name that cannot be read (a directory here) is an unreadable loss;
   assert.match(l.loss.message, /cannot be read: EISDIR/);
   assert.equal(l.cursor.done, true);
 });
+
+test('junk then a record completed by a later write, at the end of the active file: both delivered at once', { timeout: T }, async () => {
+  const [dir] = tmpDirs(1);
+  const d = new FakeAuditd([dir]);
+  d.start();
+  const r0 = makeRecord(0);
+  const r1 = makeRecord(1, 300);
+  d.write(Buffer.concat([r0, Buffer.from('zz'), r1.subarray(0, 100)]));
+  const f = follow({ dirs: [dir], pollIntervalMs: 20 });
+  const it = f[Symbol.asyncIterator]();
+  const items: TrailItem[] = [];
+  while (!items.some((x) => x.type === 'record')) items.push(copy((await it.next()).value));
+  const pending = it.next(); // held: the junk, and the first 100 bytes of r1
+  await sleep(50);
+  d.write(r1.subarray(100)); // r1 now ends exactly at EOF, nothing follows it
+  items.push(copy((await pending).value));
+  items.push(copy((await it.next()).value));
+  const s = summarize(items);
+  assert.deepEqual(s.seqs, [0, 1]);
+  assert.equal(s.diags.length, 1);
+  const dg = s.diags[0]!;
+  assert.ok(dg.type === 'diagnostic');
+  assert.equal(dg.diagnostic.code, 'BSM_E_JUNK');
+  assert.equal(dg.diagnostic.offset, r0.length);
+  assert.equal(dg.diagnostic.skipped, 2);
+  const rec = items.find((x) => x.type === 'record' && recordSeq(x.bytes) === 1)!;
+  assert.ok(rec.type === 'record');
+  assert.equal(rec.offset, r0.length + 2);
+  assert.equal(rec.cursor.offset, r0.length + 2 + r1.length);
+});

@@ -548,13 +548,18 @@ class Follower implements TrailFollower {
     const held = f.pending;
     if (held < 25) return false;
     const base = e.readPos - held;
-    const head = Buffer.allocUnsafe(held);
-    const { bytesRead } = await e.fh!.read(head, 0, held, base).catch(() => ({ bytesRead: -1 })); // the next read reports it
-    if (bytesRead !== held || !isHeaderId(head[0]) || head.readUInt32BE(1) !== held || !trailerMatches(head, held - 7, held)) return false;
+    const head = f.pendingBytes();
+    if (head.length !== held || !isHeaderId(head[0]) || head.readUInt32BE(1) !== held || !trailerMatches(head, held - 7, held)) return false;
     const from = f.position; // < base when a junk run before the record is still open
-    const bytes = from < base ? Buffer.allocUnsafe(e.readPos - from) : head;
+    let bytes = head;
     if (from < base) {
-      await readFully(e.fh!, bytes, from);
+      // The junk before the record was passed over but not yet reported: frame it again from the file.
+      bytes = Buffer.allocUnsafe(e.readPos - from);
+      try {
+        await readFully(e.fh!, bytes, from);
+      } catch {
+        return false; // the next read reports the file as unreadable
+      }
     }
     const once = new Framer(this.sinkFor(e), { startOffset: from, maxRecordSize: this.maxRecordSize });
     once.push(bytes);
