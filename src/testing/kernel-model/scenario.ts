@@ -18,14 +18,14 @@ export type Phase =
 const BATCH = 8192;
 
 /**
- * Records per batch while readers may run: an eighth of the smallest open pipe's qlimit. A real kernel's reader
- * runs concurrently on another CPU; here it runs between batches, and a reader that keeps up needs a few requests
- * per read (the read, then GET_DROPS and GET_INSERTS), each answered between two batches.
+ * Records per batch while readers may run: a quarter of the smallest open pipe's qlimit. A real kernel's reader
+ * runs concurrently on another CPU; here it runs between batches, and a reader that keeps up needs one exchange
+ * per read (SimulatedPipeDevice.readWithCountersSync: the read and its counters), answered between two batches.
  */
 function batchSize(kernel: Kernel): number {
-  let min = BATCH * 8;
+  let min = BATCH * 4;
   for (const p of kernel.pipes.values()) if (p.qlimit > 0 && p.qlimit < min) min = p.qlimit;
-  return Math.max(32, Math.min(BATCH, Math.floor(min / 8)));
+  return Math.max(32, Math.min(BATCH, Math.floor(min / 4)));
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));

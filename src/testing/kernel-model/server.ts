@@ -8,6 +8,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import { join } from 'node:path';
 import { AUDITPIPE, IOC_IN, IOC_OUT, ioctlArgSize } from '../../sources/pipe/device.js';
 import type { AuditPipe } from './audit-pipe.js';
+import { growFifo } from './fifo-size.js';
 import type { Kernel } from './kernel.js';
 import { ENDPOINT, errnoCode, OP, REQUEST_HEADER, RESPONSE_HEADER } from './protocol.js';
 
@@ -251,6 +252,7 @@ export class ModelServer {
     }
     try {
       outFd = openSync(base + '.resp', C.O_WRONLY | C.O_NONBLOCK);
+      growFifo(outFd);
     } catch {
       new Socket({ fd: inFd, readable: true, writable: false }).destroy();
       return;
