@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 import { capture } from './capture.js';
@@ -83,4 +85,64 @@ test('the installed command runs as a real process', () => {
   });
   assert.equal(r.status, 0);
   assert.deepEqual(r.stdout, readFileSync(CONF + 'oracle/generated/realistic.bsm.sn.txt'));
+});
+
+test('--platform chooses whose errno texts are printed; an unknown platform is a usage error', async () => {
+  const ebusy = CONF + 'real/openbsm_openbsm/test/reference/EBUSY_record';
+  const texts: Record<string, string> = {};
+  for (const p of ['linux', 'freebsd', 'macos']) {
+    const c = capture();
+    assert.equal(await main(['print', '-n', '--platform', p, ebusy], c.io), 0);
+    texts[p] = /\nreturn,([^,]*),/.exec(c.stdout().toString('latin1'))?.[1] ?? '';
+  }
+  assert.equal(texts.linux, 'failure : Device busy');
+  assert.equal(texts.freebsd, 'failure : Device busy');
+  assert.equal(texts.macos, 'failure : Resource busy');
+  const c = capture();
+  assert.equal(await main(['print', '--platform', 'plan9', ebusy], c.io), 1);
+  assert.match(c.stderr(), /--platform must be one of linux, freebsd, macos/);
+});
+
+test('--events FILE names events from that file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-print-'));
+  const events = join(dir, 'audit_event');
+  writeFileSync(events, '# test table\n0:AUE_MY_NULL:my own null event:no\n');
+  const c = capture();
+  assert.equal(await main(['print', '-n', '--events', events, CONF + 'real/openbsm_openbsm/test/reference/path_record'], c.io), 0);
+  assert.equal(c.stdout().toString('latin1').split('\n')[0].split(',')[3], 'my own null event');
+  const s = capture();
+  assert.equal(await main(['print', '-s', '--events', events, CONF + 'real/openbsm_openbsm/test/reference/path_record'], s.io), 0);
+  assert.equal(s.stdout().toString('latin1').split('\n')[0].split(',')[3], 'AUE_MY_NULL');
+});
+
+test('a delimiter longer than one byte (string renderer) prints like a one-byte one', async () => {
+  const input = 'real/log2timeline_plaso/test_data/openbsm.bsm';
+  const ln = readFileSync(CONF + `oracle/${input}.ln.txt`, 'latin1');
+  const lnd = readFileSync(CONF + `oracle/${input}.lnd.txt`, 'latin1');
+  assert.equal(ln.split(',').join('|'), lnd, 'no , or | inside a field of this trail, so replacing the delimiter is exact');
+  const c = capture();
+  assert.equal(await main(['print', '-l', '-n', '-d', '::', CONF + input], c.io), 0);
+  assert.equal(c.stdout().toString('latin1'), lnd.split('|').join('::'));
+});
+
+test('an empty trail prints nothing and exits 0; -x on stdin still closes the XML', async () => {
+  const c = capture();
+  assert.equal(await main(['print', '-n', CONF + 'generated/malformed/empty.bsm'], c.io), 0);
+  assert.equal(c.stdout().length, 0);
+  const x = capture(readFileSync(REALISTIC));
+  assert.equal(await main(['print', '-x', '-n'], x.io), 0);
+  assert.deepEqual(x.stdout(), readFileSync(CONF + 'oracle/generated/realistic.bsm.xn.txt'));
+});
+
+test('a trail larger than the read size: records across chunk boundaries print exactly once, in order', async () => {
+  // realistic.bsm repeated to ~2.5 MiB: every 1 MiB read boundary falls inside some record
+  const one = readFileSync(REALISTIC);
+  const times = Math.ceil((2.5 * (1 << 20)) / one.length);
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-print-'));
+  const big = join(dir, 'big.bsm');
+  writeFileSync(big, Buffer.concat(new Array(times).fill(one)));
+  const c = capture();
+  assert.equal(await main(['print', '-n', big], c.io), 0);
+  const ref = readFileSync(CONF + 'oracle/generated/realistic.bsm.n.txt');
+  assert.ok(c.stdout().equals(Buffer.concat(new Array(times).fill(ref))));
 });

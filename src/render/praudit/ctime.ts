@@ -136,7 +136,24 @@ export function createCtimeWriter(timeZone: string = defaultTimeZone()): CtimeWr
   let lastDay = NaN;
   let head = Buffer.alloc(0);
   let tail = Buffer.alloc(0);
+  // the last text written, for records of the same second
+  let lastSec = NaN;
+  const last = Buffer.alloc(64);
+  let lastLen = 0;
   return (out: Buffer, pos: number, sec: number): number => {
+    if (sec === lastSec) {
+      for (let i = 0; i < lastLen; i++) out[pos + i] = last[i];
+      return pos + lastLen;
+    }
+    const start = pos;
+    pos = write(out, pos, sec);
+    lastSec = sec;
+    lastLen = pos - start;
+    for (let i = 0; i < lastLen && i < 64; i++) last[i] = out[start + i];
+    if (lastLen > 64) lastSec = NaN; // (only for times printed as huge numbers)
+    return pos;
+  };
+  function write(out: Buffer, pos: number, sec: number): number {
     if (!(Math.abs(sec) <= MAX_EXACT)) return pos + out.write(String(sec), pos, 'latin1');
     const local = offset ? sec + offset(sec) : sec;
     const day = Math.floor(local / 86400);
@@ -157,5 +174,5 @@ export function createCtimeWriter(timeZone: string = defaultTimeZone()): CtimeWr
     out[pos++] = DIGITS2[2 * s]; out[pos++] = DIGITS2[2 * s + 1];
     for (let i = 0; i < tail.length; i++) out[pos++] = tail[i];
     return pos;
-  };
+  }
 }
