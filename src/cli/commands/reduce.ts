@@ -4,11 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { decodeAll } from '../../format/read-file.js';
 import type { Diagnostic } from '../../format/types.js';
-import { createJsonRenderer } from '../../render/json/index.js';
-import { createPrauditRenderer } from '../../render/praudit/index.js';
-import { eventTableFor } from '../../select/catalog-port.js';
 import { compileSelection } from '../../select/compile.js';
 import { parseReduceArgs, type ReduceArgs } from '../../select/parse-args.js';
 import { runReduce, type ReduceInput, type Write } from '../../select/reduce-run.js';
@@ -158,6 +154,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     write = (c) => out.write(c);
     batch = true;
   } else {
+    // Loaded only for text and NDJSON output: binary output (the common case) starts faster without them.
+    const [{ decodeAll }, { createJsonRenderer }, { createPrauditRenderer }, { eventTableFor }] = await Promise.all([
+      import('../../format/read-file.js'),
+      import('../../render/json/index.js'),
+      import('../../render/praudit/index.js'),
+      import('../../select/catalog-port.js'),
+    ]);
     const events = eventTableFor(args.catalog);
     const render =
       args.output === 'json'
