@@ -161,7 +161,9 @@ export class Framer {
   private wantFor(b: Buffer): number {
     if (b.length >= 5 && isHeaderId(b[0])) {
       const size = be32(b, 1);
-      if (size >= MIN_RECORD_SIZE && size <= this.max) return size + 1; // + 1: peek at what follows a bad trailer
+      // a complete record with a good trailer is framed at once (a live source must not wait for the next byte);
+      // one with a bad trailer waits in step() for what follows it
+      if (size >= MIN_RECORD_SIZE && size <= this.max) return size;
     }
     return b.length + 1;
   }
@@ -214,18 +216,16 @@ export class Framer {
       return this.truncatedOrBad(b, p);
     }
     if (trailerMatches(b, end - 7, size)) return end;
-    // The declared size and the trailer disagree.
-    if (end === b.length) {
-      if (!final) return NEED;
-    } else if (this.plausibleAt(b, end)) {
-      return end;
-    }
+    // The declared size and the trailer disagree. A token walk that reaches a trailer counting exactly the walked
+    // length is a self-consistent record: it wins (a damaged size field). Otherwise the declared size stands when a
+    // plausible record follows it (a bad trailer, the XNU header32_ex size bug, bsm-format.md §6.1).
+    if (end === b.length && !final) return NEED;
     const w = this.walkToTrailer(b, p, final);
-    if (w === 'need') return NEED;
-    if (w > 0 && w !== end) return w;
-    // Nothing confirms this record: if a plausible record starts inside it, these bytes are junk.
-    const q = this.resync(b, p + 1, true);
-    if (q < end) return BAD;
+    if (typeof w === 'number' && w > 0 && w !== end) return w;
+    // A plausible record starting inside the declared extent means the size field is what is damaged: these bytes
+    // are junk, and the record inside is delivered.
+    if (this.resync(b, p + 1, true) < end) return BAD;
+    if (w === 'need' && !this.plausibleAt(b, end)) return NEED;
     return end;
   }
 
