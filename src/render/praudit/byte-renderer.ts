@@ -383,8 +383,49 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     return putB(out, w, TOKEN_END);
   }
 
+  function path(b: Buffer, off: number, lim: number, w: number): number {
+    const e = strEnd(b, off + 1, lim);
+    if (e < 0) return -1;
+    const need = 64 + e - off;
+    if (w + need > o.length) w = grow(w, need);
+    const out = o;
+    w = putB(out, w, names[0x23]!); out[w++] = d0;
+    w = noNul(out, w, b, off + 3, e);
+    tokEnd = e;
+    return putB(out, w, TOKEN_END);
+  }
+  function arg32(b: Buffer, off: number, lim: number, w: number): number {
+    const e = strEnd(b, off + 6, lim);
+    if (e < 0) return -1;
+    const need = 64 + e - off;
+    if (w + need > o.length) w = grow(w, need);
+    const out = o;
+    w = putB(out, w, names[0x2d]!); out[w++] = d0;
+    w = dec(out, w, b[off + 1]); out[w++] = d0;
+    out[w++] = 48;
+    out[w++] = 120;
+    w = hex(out, w, be32(b, off + 2)); out[w++] = d0;
+    w = noNul(out, w, b, off + 8, e);
+    tokEnd = e;
+    return putB(out, w, TOKEN_END);
+  }
+  function attr32(b: Buffer, off: number, out: Buffer, w: number): number {
+    const q = off + 1;
+    w = putB(out, w, names[0x3e]!); out[w++] = d0;
+    w = oct(out, w, be32(b, q)); out[w++] = d0;
+    w = user(out, w, be32(b, q + 4)); out[w++] = d0;
+    w = group(out, w, be32(b, q + 8)); out[w++] = d0;
+    w = dec(out, w, be32(b, q + 12)); out[w++] = d0;
+    w = s64dec(out, w, b, q + 16); out[w++] = d0;
+    w = dec(out, w, be32(b, q + 24));
+    tokEnd = off + 29;
+    return putB(out, w, TOKEN_END);
+  }
+
   function token(b: Buffer, off: number, lim: number, w: number): number {
     const id = b[off];
+    if (id === 0x23) return path(b, off, lim, w);
+    if (id === 0x2d) return arg32(b, off, lim, w);
     const name = names[id];
     if (name === undefined) return -1;
     // room for the fixed part of any token: numbers, addresses, up to 5 names, the delimiters
@@ -397,6 +438,7 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     if (id === 0x27) return off + 6 > lim ? -1 : return32(b, off, out, w);
     if (id === 0x14) return off + 18 > lim ? -1 : header32(b, off, out, w);
     if (id === 0x13) return off + 7 > lim ? -1 : trailer(b, off, out, w);
+    if (id === 0x3e) return off + 29 > lim ? -1 : attr32(b, off, out, w);
     switch (id) {
       case 0x14: // header32
         e = off + 18;
