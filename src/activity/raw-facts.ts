@@ -30,16 +30,42 @@ function stringsEnd(b: Buffer, p: number, limit: number, count: number): number 
   return p;
 }
 
-/** Short ASCII strings are built in JS: cheaper than a native utf8 slice for the few bytes of an argv word. */
+/**
+ * Strings interned by content: argv words, paths and environment entries repeat endlessly, and making a JS string
+ * from bytes costs several times more than hashing and comparing a few bytes. Strings up to TEXT_CACHE_LEN bytes
+ * are looked up by an FNV hash of their bytes and verified byte by byte; bounded (cleared past TEXT_CACHE_MAX).
+ */
+interface TextEntry {
+  bytes: Uint8Array;
+  text: string;
+  next: TextEntry | undefined;
+}
+const TEXT_CACHE_LEN = 64;
+const TEXT_CACHE_MAX = 1 << 14;
+const textCache = new Map<number, TextEntry>();
+let textCount = 0;
+
+function sameBytes(a: Uint8Array, b: Buffer, s: number, n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[s + i]) return false;
+  return true;
+}
+
+/** Text of b[s, e) (UTF-8; invalid sequences become U+FFFD). */
 function text(b: Buffer, s: number, e: number): string {
-  if (e - s > 32) return b.toString('utf8', s, e);
-  let out = '';
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (c >= 0x80) return b.toString('utf8', s, e);
-    out += String.fromCharCode(c);
+  const n = e - s;
+  if (n > TEXT_CACHE_LEN) return b.toString('utf8', s, e);
+  let h = n;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  for (let t = textCache.get(h); t !== undefined; t = t.next) if (sameBytes(t.bytes, b, s, n)) return t.text;
+  const str = b.toString('utf8', s, e);
+  if (textCount >= TEXT_CACHE_MAX) {
+    textCache.clear();
+    textCount = 0;
   }
-  return out;
+  textCount++;
+  textCache.set(h, { bytes: Uint8Array.prototype.slice.call(b, s, e), text: str, next: textCache.get(h) });
+  return str;
 }
 
 function readStrings(b: Buffer, p: number, count: number): string[] {
