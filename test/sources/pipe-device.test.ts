@@ -5,7 +5,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BsmkitError } from '../../src/errors.js';
@@ -22,6 +23,15 @@ import {
 } from '../../src/sources/pipe/index.js';
 
 const HOST_LIBC = 'libc.so.6';
+const dirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('the real audit pipe on a system without one', () => {
   test('opening /dev/auditpipe on Linux says the pipe exists only on macOS and FreeBSD', () => {
@@ -50,7 +60,7 @@ describe('the real audit pipe on a system without one', () => {
   });
 
   test('a missing device node is BSMKIT_E_NO_AUDITPIPE with the errno, through the real open(2)', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'bsmkit-nodev-')), 'auditpipe');
+    const path = join(tempDir('bsmkit-nodev-'), 'auditpipe');
     assert.throws(
       () => KoffiPipeDevice.open(path, { libc: HOST_LIBC }),
       (err: unknown) => err instanceof BsmkitError && err.code === 'BSMKIT_E_NO_AUDITPIPE' && err.message.includes(path) && /ENOENT/.test(err.message),
@@ -60,7 +70,7 @@ describe('the real audit pipe on a system without one', () => {
 
 describe('the koffi calls (host C library, ordinary files)', () => {
   test('read into an offset, variadic ioctl errors as errno names, poll, close', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bsmkit-koffi-'));
+    const dir = tempDir('bsmkit-koffi-');
     const file = join(dir, 'data');
     writeFileSync(file, 'audit pipe bytes');
     const dev = KoffiPipeDevice.open(file, { libc: HOST_LIBC });
@@ -82,7 +92,7 @@ describe('the koffi calls (host C library, ordinary files)', () => {
   });
 
   test('a handed-over device is inert; the new owner reads', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bsmkit-koffi-'));
+    const dir = tempDir('bsmkit-koffi-');
     const file = join(dir, 'data');
     writeFileSync(file, 'xyz');
     const dev = KoffiPipeDevice.open(file, { libc: HOST_LIBC });

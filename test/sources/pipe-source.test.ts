@@ -5,7 +5,7 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { decodeAll } from '../../src/format/read-file.js';
 import { Framer } from '../../src/format/framer.js';
 import type { Diagnostic } from '../../src/format/types.js';
@@ -38,6 +38,7 @@ async function withModel<T>(opts: Parameters<typeof startKernelModel>[0], fn: (m
     return await fn(model);
   } finally {
     await model.stop();
+    rmSync(model.info.endpoint, { recursive: true, force: true });
   }
 }
 
@@ -162,14 +163,15 @@ describe('pipe drops', () => {
       await model.run([{ type: 'steady', rate: 4000, seconds: 1.5 }]);
       const t = await pipeTruth(model);
       await until(() => c.records.length >= t.queued.length, 'the queued records');
-      await until(() => (src.counters?.dropsSinceFlush ?? 0) >= t.dropsByReason.alloc, 'the drop counters');
+      await until(() => (src.counters?.dropsSinceFlush ?? 0) >= t.dropsByReason.alloc + t.dropsByReason.qlimit, 'the drop counters');
       await src.close();
       await c.done;
       assert.ok(t.dropsByReason.alloc > 20, `the model failed allocations (${t.dropsByReason.alloc})`);
-      assert.equal(t.dropsByReason.qlimit, 0);
       assertSameRecords(c, t.queued);
-      assert.equal(c.losses.reduce((n, l) => n + l.records, 0), t.dropsByReason.alloc, 'every drop accounted for');
-      assert.ok(c.losses.every((l) => !l.exact), 'not tail drops: approximate positions');
+      // a loaded machine may also starve the drain long enough for tail drops: they are counted too
+      const total = t.dropsByReason.alloc + t.dropsByReason.qlimit;
+      assert.equal(c.losses.reduce((n, l) => n + l.records, 0), total, 'every drop accounted for');
+      if (t.dropsByReason.qlimit === 0) assert.ok(c.losses.every((l) => !l.exact), 'not tail drops: approximate positions');
       // an approximate position is never before the true one (it is the latest point it can be)
       let ti = 0;
       for (const l of c.losses) {
@@ -309,6 +311,7 @@ describe('pipe shutdown', () => {
     assert.match((c.error as Error).message, /went away|ENXIO|EIO/);
     assert.equal(c.records.length, 50, 'everything before it was delivered');
     await src.close();
+    rmSync(model.info.endpoint, { recursive: true, force: true });
   });
 });
 

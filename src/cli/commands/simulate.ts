@@ -146,7 +146,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   io.stdout.write(
     [
       `kernel model running (pid ${i.pid}, ${i.personality}, seed ${i.seed})`,
-      `  device endpoint: ${i.endpoint}   (SimulatedPipeDevice.open(endpoint))`,
+      `  device endpoint: ${i.endpoint}   (openPipeSource({ device: { endpoint } }), docs/audit-pipe.md)`,
       `  control socket:  ${i.controlSocket}`,
       `  trail dirs:      ${i.trailDirs.join(', ')}   (current: ${i.currentLink})`,
       `  ground truth:    ${i.truthDir}   (truth.bin, events.ndjson, summary.json on stop)`,
