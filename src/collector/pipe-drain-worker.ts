@@ -11,25 +11,24 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Framer, type FramerRangeSink } from '../format/framer.js';
 import type { Diagnostic } from '../format/types.js';
 import { AUDITPIPE, ioctlGetCounter, ioctlGetU32, ioctlSetU32, isErrno, type AuditPipeDevice } from '../sources/pipe/device.js';
-import { SimulatedPipeDevice } from '../sources/pipe/simulated-device.js';
+import { openDevice, type WorkerDevice } from '../sources/pipe/open-device.js';
 import { SHARED, type DrainInit, type DrainMessage } from './pipe-drain-protocol.js';
 
 const init = workerData as DrainInit;
 const shared = new Int32Array(init.shared);
 const post = (m: DrainMessage, transfer?: ArrayBuffer[]): void => parentPort!.postMessage(m, transfer ?? []);
 
-function openDevice(): AuditPipeDevice {
-  if (init.device.kind === 'simulated') return SimulatedPipeDevice.open(init.device.endpoint);
-  throw Object.assign(new Error(`${init.device.path}: this build has no native audit pipe helper (ioctl); use --source trail`), { code: 'ENOTSUP' });
+function open(): AuditPipeDevice & WorkerDevice {
+  return (init.device.kind === 'simulated' ? openDevice({ endpoint: init.device.endpoint }) : openDevice({ path: init.device.path })) as AuditPipeDevice & WorkerDevice;
 }
 
 const stopping = (): boolean => Atomics.load(shared, SHARED.STOP) !== 0;
 const nap = (ms: number): void => void Atomics.wait(shared, SHARED.STOP, 0, ms);
 
 function main(): void {
-  let dev: AuditPipeDevice;
+  let dev: AuditPipeDevice & WorkerDevice;
   try {
-    dev = openDevice();
+    dev = open();
   } catch (err) {
     post({ t: 'error', message: (err as Error).message, code: (err as { code?: string }).code ?? 'EIO' });
     return;
@@ -98,11 +97,21 @@ function main(): void {
   };
   const framer = new Framer(sink, { maxRecordSize: init.maxRecordSize });
   let pipeOffset = 0;
-  let queueEnd = 0; // pipe offset of the end of what was queued at the last drops poll
+  let readAtPoll = 0; // pipe offset read when the drop counter was last polled
   let lastMarkEpoch = -1;
   let lastMarkAt = 0;
   let lastDrops = 0;
 
+  // One device call per read when busy (each call is a round trip to the kernel model, or a syscall): the read is
+  // non-blocking, and a read that returns less than the buffer emptied the queue. The drop counter is polled every
+  // 10 ms while busy and on every idle turn.
+  const readBuf = Buffer.allocUnsafeSlow(init.readBytes);
+  const combined = typeof dev.readWithCountersSync === 'function';
+  const cbuf = Buffer.alloc(16);
+  cbuf.writeBigUInt64LE(BigInt(dropsBase), 0);
+  let lastPoll = 0;
+  let pending: { records: number; from: number } | undefined;
+  let idle = true;
   try {
     while (!stopping() || init.drainOnStop) {
       if (Atomics.load(shared, SHARED.OUTSTANDING_KB) * 1024 > init.maxOutstandingBytes) {
@@ -112,43 +121,59 @@ function main(): void {
       }
       const epoch = Atomics.load(shared, SHARED.EPOCH);
       const at = Date.now();
-      const q = ioctlGetU32(dev, AUDITPIPE.FIONREAD);
-      if (q === 0) {
-        if (stopping()) break;
-        if (epoch !== lastMarkEpoch || at - lastMarkAt >= 100) {
-          const d = pollDrops();
-          post({ t: 'mark', epoch, at, drops: d, gap: d > lastDrops ? { records: d - lastDrops, from: queueEnd, to: pipeOffset } : undefined });
-          lastDrops = d;
-          lastMarkEpoch = epoch;
-          lastMarkAt = at;
-        }
-        nap(1);
-        continue;
+      if (!combined && (idle || at - lastPoll >= 10)) {
+        const d = pollDrops();
+        lastPoll = at;
+        if (d > lastDrops) pending = { records: d - lastDrops + (pending?.records ?? 0), from: pending?.from ?? readAtPoll };
+        lastDrops = d;
+        readAtPoll = pipeOffset;
       }
-      const d = pollDrops();
-      const gap = d > lastDrops ? { records: d - lastDrops, from: queueEnd, to: pipeOffset + q } : undefined;
-      lastDrops = d;
-      const size = Math.min(init.readBytes, Math.max(q, 65536));
-      const buf = Buffer.allocUnsafe(size);
-      let n: number;
+      let n = 0;
       try {
-        n = dev.readSync(buf, 0, size);
+        n = combined ? dev.readWithCountersSync!(readBuf, 0, readBuf.length, cbuf) : dev.readSync(readBuf, 0, readBuf.length);
       } catch (err) {
-        if (isErrno(err, 'EAGAIN') || isErrno(err, 'EINTR')) continue;
-        throw err;
+        if (!isErrno(err, 'EAGAIN') && !isErrno(err, 'EINTR')) throw err;
       }
-      queueEnd = pipeOffset + Math.max(q, n);
-      if (n <= 0) continue;
-      framer.push(n === size ? buf : buf.subarray(0, n));
-      pipeOffset += n;
+      if (n > 0) {
+        framer.push(Buffer.from(readBuf.subarray(0, n)));
+        pipeOffset += n;
+      }
+      if (combined && haveCounters) {
+        // Counters answered right after the read: drops counted now sit after the previous read's end and before
+        // the end of this read when it emptied the queue.
+        const raw = Number(cbuf.readBigUInt64LE(0));
+        const delta = (raw - lastRaw) % 0x100000000;
+        lastRaw = raw;
+        const d = drops + (delta < 0 ? delta + 0x100000000 : delta);
+        drops = d;
+        if (d > lastDrops) pending = { records: d - lastDrops + (pending?.records ?? 0), from: pending?.from ?? readAtPoll };
+        lastDrops = d;
+        readAtPoll = pipeOffset;
+      }
+      const drained = n < readBuf.length;
+      // Drops counted before this read sit before the end of what this read emptied.
+      const gap = drained && pending ? { ...pending, to: pipeOffset } : undefined;
+      if (gap) pending = undefined;
       if (ends.length > 0 || diags.length > 0 || gap) {
         const data = out.buffer.slice(out.byteOffset, out.byteOffset + outLen);
-        Atomics.add(shared, SHARED.OUTSTANDING_KB, Math.ceil(outLen / 1024));
-        post({ t: 'batch', data, ends: Uint32Array.from(ends), offs: Float64Array.from(offs), drops: d, gap, diags, kb: Math.ceil(outLen / 1024) }, [data as ArrayBuffer]);
+        const kb = Math.ceil(outLen / 1024);
+        Atomics.add(shared, SHARED.OUTSTANDING_KB, kb);
+        post({ t: 'batch', data, ends: Uint32Array.from(ends), offs: Float64Array.from(offs), drops: lastDrops, gap, diags, kb }, [data as ArrayBuffer]);
         outLen = 0;
         ends = [];
         offs = [];
         diags = [];
+      }
+      idle = n === 0;
+      if (idle) {
+        if (epoch !== lastMarkEpoch || at - lastMarkAt >= 100 || stopping()) {
+          post({ t: 'mark', epoch, at, drops: lastDrops });
+          lastMarkEpoch = epoch;
+          lastMarkAt = at;
+        }
+        if (stopping()) break;
+        if (dev.pollSync) dev.pollSync(1);
+        else nap(1);
       }
     }
   } catch (err) {
