@@ -60,7 +60,13 @@ for (const raw of [false, true]) {
   }
 }
 
-const records = corpusFiles().flatMap((f) => frames(f).map((r) => ({ ...r, file: f })));
+const records = corpusFiles().flatMap((f) => frames(f).map((r) => ({
+  ...r,
+  file: f,
+  rec: decodeRecord(r.bytes, r.offset),
+  // the record inside a larger buffer, not at offset 0: the renderer must only read [start, end)
+  padded: Buffer.concat([Buffer.from([0x14, 0, 0]), r.bytes, Buffer.from([0x13])]),
+})));
 
 test('byte renderer output equals the string renderer for every record it accepts, in every text mode', () => {
   let accepted = 0;
@@ -69,10 +75,8 @@ test('byte renderer output equals the string renderer for every record it accept
     const fast = createPrauditByteRenderer({ ...c, events });
     assert.ok(fast, JSON.stringify(c));
     for (const r of records) {
-      const rec = decodeRecord(r.bytes, r.offset);
-      // a record in a larger buffer, not at offset 0: the renderer must only read [start, end)
-      const padded = Buffer.concat([Buffer.from([0x14, 0, 0]), r.bytes, Buffer.from([0x13])]);
-      if (!fast.record(padded, 3, 3 + r.bytes.length)) continue;
+      const rec = r.rec;
+      if (!fast.record(r.padded, 3, 3 + r.bytes.length)) continue;
       accepted++;
       const got = Buffer.concat(fast.take());
       const want = Buffer.from(slow.record(rec), 'latin1');
@@ -90,8 +94,7 @@ test('byte renderer refuses, without writing, every record with a diagnostic', (
   assert.ok(fast);
   let damaged = 0;
   for (const r of records) {
-    const rec = decodeRecord(r.bytes, r.offset);
-    if (rec.diagnostics.length === 0) continue;
+    if (r.rec.diagnostics.length === 0) continue;
     damaged++;
     assert.equal(fast.record(r.bytes, 0, r.bytes.length), false, `${r.file} @${r.offset}`);
     assert.equal(fast.size, 0, 'nothing written');
