@@ -230,7 +230,7 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
   const ctime = raw ? undefined : createCtimeWriter(opts.timeZone ?? defaultTimeZone());
   const events = opts.events;
   const short = opts.short === true;
-  const TOKEN_END = oneLine ? D : latin1('\n');
+  const TE = oneLine ? d0 : 10; // after every token: the delimiter with -l, else a newline
   const RECORD_END = oneLine ? latin1('\n') : latin1('');
   const MSEC_HEAD = latin1(' + ');
   const MSEC_TAIL = latin1(' msec');
@@ -358,7 +358,8 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     w = time32(out, w, be32(b, q + 9)); out[w++] = d0;
     w = msec(out, w, be32(b, q + 13));
     tokEnd = off + 18;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
   function subject32(b: Buffer, off: number, out: Buffer, w: number): number {
     const q = off + 1;
@@ -367,20 +368,23 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     w = dec(out, w, be32(b, q + 28)); out[w++] = d0;
     w = ipv4(out, w, b, q + 32);
     tokEnd = off + 37;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
   function return32(b: Buffer, off: number, out: Buffer, w: number): number {
     w = putB(out, w, names[0x27]!); out[w++] = d0;
     w = ret(out, w, b[off + 1]); out[w++] = d0;
     w = dec(out, w, be32(b, off + 2));
     tokEnd = off + 6;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
   function trailer(b: Buffer, off: number, out: Buffer, w: number): number {
     w = putB(out, w, names[0x13]!); out[w++] = d0;
     w = dec(out, w, be32(b, off + 3));
     tokEnd = off + 7;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
 
   function path(b: Buffer, off: number, lim: number, w: number): number {
@@ -392,7 +396,8 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     w = putB(out, w, names[0x23]!); out[w++] = d0;
     w = noNul(out, w, b, off + 3, e);
     tokEnd = e;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
   function arg32(b: Buffer, off: number, lim: number, w: number): number {
     const e = strEnd(b, off + 6, lim);
@@ -407,7 +412,8 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     w = hex(out, w, be32(b, off + 2)); out[w++] = d0;
     w = noNul(out, w, b, off + 8, e);
     tokEnd = e;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
   function attr32(b: Buffer, off: number, out: Buffer, w: number): number {
     const q = off + 1;
@@ -419,7 +425,8 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
     w = s64dec(out, w, b, q + 16); out[w++] = d0;
     w = dec(out, w, be32(b, q + 24));
     tokEnd = off + 29;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
 
   function token(b: Buffer, off: number, lim: number, w: number): number {
@@ -752,7 +759,8 @@ export function createPrauditByteRenderer(opts: PrauditOptions): PrauditByteRend
         return -1;
     }
     tokEnd = e;
-    return putB(out, w, TOKEN_END);
+    out[w] = TE;
+    return w + 1;
   }
 
   function record(b: Buffer, start: number, end: number): boolean {
