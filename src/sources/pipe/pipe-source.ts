@@ -126,12 +126,21 @@ class PipeRecordSource implements PipeSource, FramerSink {
     this.dropsUpTo(Infinity);
   }
 
+  /** A read error, thrown once what came before it (and the drops known at the end) has been handed out. */
+  private failure: unknown = null;
+
   private async fill(): Promise<boolean> {
     this.items = [];
     this.itemPos = 0;
     while (this.items.length === 0) {
       if (this.ended) return false;
-      const b = await this.drain.next();
+      let b: RawPipeBatch | null;
+      try {
+        b = await this.drain.next();
+      } catch (err) {
+        this.failure = err;
+        b = null;
+      }
       if (b) {
         this.take(b);
         continue;
@@ -147,14 +156,15 @@ class PipeRecordSource implements PipeSource, FramerSink {
 
   async next(): Promise<IteratorResult<PipeItem>> {
     if (this.itemPos >= this.items.length) {
-      let more: boolean;
-      try {
-        more = await this.fill();
-      } catch (err) {
-        this.ended = true;
-        throw err;
+      const more = await this.fill();
+      if (!more) {
+        if (this.failure !== null) {
+          const e = this.failure;
+          this.failure = null;
+          throw e;
+        }
+        return { value: undefined, done: true };
       }
-      if (!more) return { value: undefined, done: true };
     }
     const item = this.items[this.itemPos++]!;
     this.cursor = item.cursor;
