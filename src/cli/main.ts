@@ -63,6 +63,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   }
 }
 
+/**
+ * A reader that went away (`bsmkit print trail | head`) is a normal end, as for any Unix filter: stop quietly instead
+ * of dying on an unhandled EPIPE.
+ */
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
+  exitQuietlyOnEpipe(process.stdout);
   process.exitCode = await main(process.argv.slice(2));
 }
