@@ -12,6 +12,8 @@ export { decodeRecord } from './format/decode-record.js';
 export { Framer, MIN_RECORD_SIZE } from './format/framer.js';
 export type { FramerSink, FramerRangeSink, FramerOptions } from './format/framer.js';
 export { TokenIndex, tokenEnd, trailerMatches, isCleanRecord } from './format/token-index.js';
+export { Validator, validateFile } from './format/validate.js';
+export type { ValidationCounts } from './format/validate.js';
 export { decodeAll, frameStream, readFileItems, readRecords, READ_CHUNK } from './format/read-file.js';
 export type { StreamItem } from './format/read-file.js';
 export {
@@ -35,7 +37,7 @@ export {
 export type { HeaderInput, TokenInput } from './format/encode/index.js';
 
 // ---- render: presentation layers ---------------------------------------------------------------------------------
-export { createPrauditRenderer } from './render/praudit/index.js';
+export { createPrauditRenderer, createPrauditByteRenderer } from './render/praudit/index.js';
 export type { PrauditOptions, PrauditRenderer } from './render/praudit/index.js';
 export { createJsonRenderer, recordToJson } from './render/json/index.js';
 export type { JsonOptions, JsonRenderer, EventDescriber } from './render/json/index.js';
@@ -66,13 +68,50 @@ export type { Catalog, LoadCatalogOptions } from './catalog/catalog.js';
 export { compileSelection, parseReduceArgs, runReduce, InputScanner } from './select/index.js';
 export type { Selection, SelectOptions, ReduceArgs, ReduceStats } from './select/index.js';
 
-// ---- sources, sinks ---------------------------------------------------------------------------------------------
+// ---- sources ----------------------------------------------------------------------------------------------------
 export { formatCursor } from './sources/source.js';
 export type { RecordSource, SourceItem, SourceRecord, SourceDiagnostic, SourceLoss, SourceCursor, LossReport, LossReason } from './sources/source.js';
-export { followTrail } from './sources/trail/follow.js';
-export type { TrailItem, TrailFollower, FollowTrailOptions } from './sources/trail/follow.js';
-export type { AuditPipeDevice } from './sources/pipe/device.js';
-export type { Sink, CollectedRecord, RecordOrigin } from './sinks/sink.js';
+export {
+  followTrail,
+  parseTrailCursor,
+  readCursorFile,
+  writeCursorFile,
+  parseTrailName,
+  trailPrefix,
+  trailTime,
+  trailTimestamp,
+} from './sources/trail/index.js';
+export type { TrailItem, TrailFollower, FollowTrailOptions, TrailCursor, TrailMeta, TrailFileEvent, TrailName } from './sources/trail/index.js';
+export {
+  AUDITPIPE,
+  AUDITPIPE_PATH,
+  PRESELECT_MODE,
+  DeviceError,
+  KoffiPipeDevice,
+  SimulatedPipeDevice,
+  openPipeSource,
+  openPipeDrain,
+  configurePipe,
+  getKernelEventClass,
+  setKernelEventClass,
+  addKernelClassBit,
+  restoreKernelEventClasses,
+} from './sources/pipe/index.js';
+export type { AuditPipeDevice, PipeItem, PipeCursor, PipeLossReport, PipeDrain, RawPipeBatch, PipeCounters } from './sources/pipe/index.js';
+
+// ---- sinks ------------------------------------------------------------------------------------------------------
+export { DuckDbSink, DEFAULT_STORE_PATH, defaultStorePath, openStoreReadOnly, NdjsonFileSink, StdoutSink, RECORD_COLUMNS, RECORDS_TABLE } from './sinks/index.js';
+export type { Sink, CollectedRecord, RecordOrigin, DuckDbSinkOptions, NdjsonFileSinkOptions, StdoutSinkOptions } from './sinks/index.js';
+
+// ---- activity: process reconstruction, OCSF and ECS ------------------------------------------------------------
+export { ProcessTracker, processEvents, processEventsFromChunks, DEFAULT_REORDER_MS } from './activity/tracker.js';
+export type { TrackerOptions } from './activity/tracker.js';
+export { ProcessTable } from './activity/process-table.js';
+export type * from './activity/types.js';
+export { toOcsf, OCSF_CLASS_UID } from './render/ocsf/index.js';
+export type { OcsfProcessActivity } from './render/ocsf/index.js';
+export { toEcs, ECS_VERSION } from './render/ecs/index.js';
+export type { EcsProcessEvent } from './render/ecs/index.js';
 
 // ---- errors ------------------------------------------------------------------------------------------------------
 export { BsmkitError, UsageError } from './errors.js';

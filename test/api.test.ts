@@ -32,3 +32,13 @@ test('typed errors: BsmkitError carries a code and is recognised across copies o
   assert.equal(e.code, 'BSMKIT_E_TEST');
   assert.ok(new bsmkit.UsageError('bad option') instanceof bsmkit.BsmkitError);
 });
+
+test('every layer is reachable from the entry point', () => {
+  for (const name of [
+    'readRecords', 'validateFile', 'Framer', 'encodeRecord', 'createPrauditRenderer', 'createJsonRenderer', 'loadCatalog',
+    'parseFlags', 'compileSelection', 'runReduce', 'followTrail', 'openPipeSource', 'openPipeDrain', 'KoffiPipeDevice',
+    'DuckDbSink', 'NdjsonFileSink', 'StdoutSink', 'ProcessTracker', 'toOcsf', 'toEcs',
+  ]) {
+    assert.equal(typeof (bsmkit as Record<string, unknown>)[name], 'function', name);
+  }
+});
