@@ -178,6 +178,8 @@ export class Spool {
   private dataFd = -1;
   private idxFd = -1;
   private readonly sourceNames: string[] = [];
+  /** sourceNames[i] for i >= sourcesWritten are not in sources.txt yet. */
+  private sourcesWritten = 0;
   private readonly sourceIndex = new Map<string, number>();
   private sourcesFd = -1;
   /** Pending appends (not yet written): bytes and entries. */
@@ -233,6 +235,7 @@ export class Spool {
       lines.pop();
       for (const l of lines) this.addSourceName(l);
     }
+    this.sourcesWritten = this.sourceNames.length;
     this.sourcesFd = createPrivate(srcPath);
 
     const names = readdirSync(this.dir).filter((n) => /^\d{16}\.bsm$/.test(n)).sort();
@@ -305,14 +308,7 @@ export class Spool {
     if (i !== undefined) return i;
     if (name.includes('\n')) throw new BsmkitError('BSMKIT_E_SPOOL', `source name with a newline: ${JSON.stringify(name)}`);
     if (this.sourceNames.length >= NO_FILE) throw new BsmkitError('BSMKIT_E_SPOOL', 'too many source names in one spool');
-    // Written at once (before any entry refers to it); an ENOSPC here surfaces as a SpoolFullError.
-    try {
-      appendFileSync(this.sourcesFd, name + '\n');
-    } catch (err) {
-      const e = errnoOf(err);
-      if (e && FULL_ERRNOS.has(e)) throw (this.pausedBy = new SpoolFullError(e, join(this.dir, 'sources.txt'), err));
-      throw err;
-    }
+    // Written by the next flush(), before any entry that refers to it.
     return this.addSourceName(name);
   }
 
@@ -379,6 +375,23 @@ export class Spool {
     const seg = this.segments[this.segments.length - 1]!;
     const dataBefore = seg.bytes;
     const idxBefore = seg.count * ENTRY;
+    if (this.sourcesWritten < this.sourceNames.length) {
+      const text = this.sourceNames.slice(this.sourcesWritten).map((n) => n + '\n').join('');
+      const before = fstatSync(this.sourcesFd).size;
+      try {
+        appendFileSync(this.sourcesFd, text);
+        this.sourcesWritten = this.sourceNames.length;
+      } catch (err) {
+        try {
+          ftruncateSync(this.sourcesFd, before);
+        } catch {
+          /* open() ignores a torn last line */
+        }
+        const e = errnoOf(err);
+        if (e && FULL_ERRNOS.has(e)) throw (this.pausedBy = new SpoolFullError(e, join(this.dir, 'sources.txt'), err));
+        throw new BsmkitError('BSMKIT_E_SPOOL', `spool ${join(this.dir, 'sources.txt')}: write failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
     try {
       let off = 0;
       while (off < this.pendLen) off += writeSync(this.dataFd, this.pend, off, this.pendLen - off);
