@@ -1,0 +1,71 @@
+/** bsmkit collect as a child process: config file + flag override, SIGTERM report, bsmkit stats, Prometheus text. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { get } from 'node:http';
+import { startKernelModel } from '../../src/testing/kernel-model/index.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const fetchText = (port: number): Promise<string> =>
+  new Promise((resolve, reject) => get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+    let s = '';
+    res.setEncoding('utf8').on('data', (d: string) => (s += d)).on('end', () => resolve(s));
+  }).on('error', reject));
+
+test('collect: config file, flags override it; SIGTERM gives the final report; stats reads the state; metrics on 127.0.0.1', async () => {
+  const model = await startKernelModel({ seed: 4 });
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-cli-collect-'));
+  const spool = join(dir, 'spool');
+  const cfg = join(dir, 'collect.json');
+  // the config asks for pipe mode; the flag overrides it with hybrid
+  writeFileSync(cfg, JSON.stringify({ source: 'pipe', spool, trailDirs: model.info.trailDirs, modelEndpoint: model.info.endpoint, sinks: [{ type: 'ndjson', dir: join(dir, 'out') }], statsIntervalSec: 0.5 }));
+  const port = 20000 + (process.pid % 20000);
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'collect', '--config', cfg, '--source', 'hybrid', '--metrics-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    for (let i = 0; i < 100 && !err.includes('hybrid mode'); i++) await sleep(100);
+    assert.match(err, /bsmkit collect: hybrid mode, spool .*, sinks ndjson, metrics on 127\.0\.0\.1:\d+/);
+    await model.generate(3000);
+    for (let i = 0; i < 50 && !/total=3\d{3}/.test(err); i++) await sleep(100);
+    assert.match(err, /collect hybrid: total=\d+ live=\d+ recovered=\d+/);
+    const metrics = await fetchText(port);
+    assert.match(metrics, /# TYPE bsmkit_records_total counter\nbsmkit_records_total\{origin="live"\} \d+/);
+    assert.match(metrics, /bsmkit_sink_lag_records\{sink="ndjson"\} \d+/);
+    const running = execFileSync(process.execPath, ['--import', 'tsx', main, 'stats', '--spool', spool], { encoding: 'utf8' });
+    assert.match(running, /bsmkit collect \(hybrid\) — running, pid \d+/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(err, /SIGTERM: shutting down/);
+    assert.match(err, /bsmkit collect \(hybrid\) — stopped[\s\S]*records spooled: +3001[\s\S]*records lost: +0/);
+    const stopped = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', main, 'stats', '--spool', spool, '--json'], { encoding: 'utf8' })) as { status: string; records: { total: number } };
+    assert.equal(stopped.status, 'stopped');
+    assert.equal(stopped.records.total, 3001);
+    for (const n of readdirSync(spool)) assert.equal(statSync(join(spool, n)).mode & 0o777, 0o600, n);
+    const lines = readdirSync(join(dir, 'out')).map((n) => readFileSync(join(dir, 'out', n), 'utf8')).join('').trim().split('\n');
+    assert.equal(lines.length, 3001);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await model.stop();
+  }
+});
+
+test('collect: a bad config file is a usage error naming the file and the setting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-cli-collect-'));
+  const cfg = join(dir, 'bad.json');
+  writeFileSync(cfg, JSON.stringify({ source: 'hybrid', spoool: '/x' }));
+  let out = '';
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', main, 'collect', '--config', cfg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    out = String((e as { stderr: string }).stderr);
+  }
+  assert.match(out, new RegExp(`${cfg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: unknown setting 'spoool'`));
+});
