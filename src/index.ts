@@ -62,6 +62,15 @@ export type { AuMask } from './catalog/flags.js';
 export { auPreselect, wouldSelect, recordOutcome, pipeMasksFor, EventClassMap, AU_PRS_SUCCESS, AU_PRS_FAILURE, AU_PRS_BOTH } from './catalog/preselect.js';
 export type { PreselectMasks, RecordOutcome } from './catalog/preselect.js';
 export { loadCatalog } from './catalog/catalog.js';
+export { parseAuditControl, loadAuditControlFile, formatAuditControl, parseSize, parseExpireAfter, policyBits, POLICY_BITS } from './catalog/control.js';
+export type { AuditControl, ExpireAfter } from './catalog/control.js';
+export { parseAuditUser, loadAuditUserFile, formatAuditUser, sessionMask } from './catalog/user.js';
+export type { AuditUserEntry } from './catalog/user.js';
+export { addClass, removeClass, planAddClass, planRemoveClass, planDiff, applyPlan } from './catalog/class-editor.js';
+export type { AddClassRequest, RemoveClassRequest, ClassEditPlan, EditOptions } from './catalog/class-editor.js';
+export { replaceFileAtomically } from './catalog/atomic-file.js';
+export { formatCatalogDiagnostic } from './catalog/diagnostics.js';
+export type { CatalogDiagnostic } from './catalog/diagnostics.js';
 export type { Catalog, LoadCatalogOptions } from './catalog/catalog.js';
 
 // ---- select: auditreduce ----------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBInstance, type DuckDBType, type Json } from '@duckdb/node-api';
 import { BsmkitError, UsageError } from '../../errors.js';
 import { defaultStorePath, openStoreReadOnly } from '../../sinks/duckdb-sink.js';
+import { parseCommandArgs } from '../args.js';
 import { write, type CliIo } from '../io.js';
 
 export const summary = 'run SQL against the collector store (DuckDB) and print the result';
@@ -19,16 +19,11 @@ The store is opened read-only. Table and columns: docs/store.md, e.g.
 `;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values, positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: { db: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    options: { db: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
   if (values.help) {
     io.stdout.write(usage);
     return 0;
