@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { addClass, planDiff, removeClass, type ClassEditPlan } from '../../catalog/class-editor.js';
 import { hex8 } from '../../catalog/class-table.js';
 import { DEFAULT_CONFIG_DIR } from '../../catalog/paths.js';
 import type { CliIo } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = 'add or remove a custom audit class (edits audit_class and audit_event safely)';
 
@@ -24,27 +24,21 @@ auditon A_SETCLASS) for the kernel to see the change.
 `;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        events: { type: 'string' },
-        mask: { type: 'string' },
-        description: { type: 'string' },
-        force: { type: 'boolean' },
-        dir: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        'no-backup': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    options: {
+      events: { type: 'string' },
+      mask: { type: 'string' },
+      description: { type: 'string' },
+      force: { type: 'boolean' },
+      dir: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'no-backup': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+  });
   if (values.help) {
     io.stdout.write(usage);
     return 0;

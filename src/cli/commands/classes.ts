@@ -1,22 +1,16 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.js';
 import { loadCatalog } from '../../catalog/catalog.js';
 import { hex8 } from '../../catalog/class-table.js';
 import { formatCatalogDiagnostic } from '../../catalog/diagnostics.js';
 import type { CliIo } from '../io.js';
 import { catalogHelp, catalogOptions, platformOption } from '../../catalog/cli-options.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = 'list audit classes (audit_class) with their masks and event counts';
 
 const usage = `usage: bsmkit classes [OPTIONS]\n\n${catalogHelp}\n`;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: catalogOptions, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandArgs({ args: argv, options: catalogOptions, allowPositionals: false });
   if (values.help) {
     io.stdout.write(usage);
     return 0;

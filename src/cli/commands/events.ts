@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { loadCatalog } from '../../catalog/catalog.js';
 import { hex8 } from '../../catalog/class-table.js';
@@ -6,6 +5,7 @@ import { formatCatalogDiagnostic } from '../../catalog/diagnostics.js';
 import { tryParseFlags } from '../../catalog/flags.js';
 import type { CliIo } from '../io.js';
 import { catalogHelp, catalogOptions, platformOption } from '../../catalog/cli-options.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = 'list audit events (audit_event), optionally those of some classes';
 
@@ -18,16 +18,11 @@ ${catalogHelp}
 `;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { ...catalogOptions, class: { type: 'string' }, 'all-lines': { type: 'boolean' } },
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: { ...catalogOptions, class: { type: 'string' }, 'all-lines': { type: 'boolean' } },
+    allowPositionals: false,
+  });
   if (values.help) {
     io.stdout.write(usage);
     return 0;

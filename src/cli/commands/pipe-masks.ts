@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { loadCatalog } from '../../catalog/catalog.js';
 import { hex8 } from '../../catalog/class-table.js';
@@ -7,6 +6,7 @@ import { tryParseFlags, type AuMask } from '../../catalog/flags.js';
 import { pipeMasksFor } from '../../catalog/preselect.js';
 import type { CliIo } from '../io.js';
 import { catalogHelp, catalogOptions, platformOption } from '../../catalog/cli-options.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = 'print the preselection masks a LOCAL audit pipe needs for a class expression';
 
@@ -27,17 +27,11 @@ function parse(expr: string, what: string, cat: ReturnType<typeof loadCatalog>):
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: { ...catalogOptions, naflags: { type: 'string' }, events: { type: 'boolean' } },
-      allowPositionals: true,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    options: { ...catalogOptions, naflags: { type: 'string' }, events: { type: 'boolean' } },
+    allowPositionals: true,
+  });
   if (values.help) {
     io.stdout.write(usage);
     return 0;

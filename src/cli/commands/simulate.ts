@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { parsePhase, runModel, type ModelConfig, type Phase } from '../../testing/kernel-model/index.js';
 import type { CliIo } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = 'run the kernel model: a simulated audit pipe device, trail and auditd, with ground truth';
 
@@ -49,41 +49,36 @@ function num(v: string | undefined, what: string): number | undefined {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        seed: { type: 'string' },
-        personality: { type: 'string' },
-        endpoint: { type: 'string' },
-        dir: { type: 'string', multiple: true },
-        truth: { type: 'string' },
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        burst: { type: 'string', multiple: true },
-        'sleep-wake': { type: 'string', multiple: true },
-        phase: { type: 'string', multiple: true },
-        loop: { type: 'boolean' },
-        exit: { type: 'boolean' },
-        flags: { type: 'string' },
-        naflags: { type: 'string' },
-        filesz: { type: 'string' },
-        'expire-bytes': { type: 'string' },
-        'expire-age': { type: 'string' },
-        'symlink-gap': { type: 'string' },
-        'alloc-fail': { type: 'string' },
-        'write-error': { type: 'string' },
-        'counter-base': { type: 'string' },
-        'start-time': { type: 'string' },
-        'manual-clock': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: {
+      seed: { type: 'string' },
+      personality: { type: 'string' },
+      endpoint: { type: 'string' },
+      dir: { type: 'string', multiple: true },
+      truth: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      burst: { type: 'string', multiple: true },
+      'sleep-wake': { type: 'string', multiple: true },
+      phase: { type: 'string', multiple: true },
+      loop: { type: 'boolean' },
+      exit: { type: 'boolean' },
+      flags: { type: 'string' },
+      naflags: { type: 'string' },
+      filesz: { type: 'string' },
+      'expire-bytes': { type: 'string' },
+      'expire-age': { type: 'string' },
+      'symlink-gap': { type: 'string' },
+      'alloc-fail': { type: 'string' },
+      'write-error': { type: 'string' },
+      'counter-base': { type: 'string' },
+      'start-time': { type: 'string' },
+      'manual-clock': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
   if (values.help) {
     io.stdout.write(usage);
     return 0;
