@@ -3,27 +3,21 @@
  *
  * The record is decoded once; header, first subject token and first return token become typed columns, and the
  * NDJSON renderer supplies the `tokens` and `diagnostics` JSON (docs/json-format.md), so the store and
- * `bsmkit print --json` always agree on how a token looks.
+ * `bsmkit print --json` always agree on how a token looks. The renderer's bytes go into the chunk as they are
+ * (no JS string per record), and every column is filled through store-columns.ts's buffers.
  */
-import { DuckDBBlobValue, DuckDBDataChunk, DuckDBTimestampValue, type DuckDBAppender, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBDataChunk, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
 import { decodeRecord } from '../format/decode-record.js';
-import type { BsmRecord, Return32Token, Return64Token, SubjectToken } from '../format/types.js';
+import type { BsmRecord, Bytes, Return32Token, Return64Token, SubjectToken } from '../format/types.js';
 import { addrText } from '../render/json/addr-text.js';
 import { createJsonRenderer, type EventDescriber, type JsonRenderer } from '../render/json/index.js';
 import { bsmErrno } from '../render/errno.js';
 import type { CollectedRecord } from './sink.js';
 import { RECORD_COLUMNS } from './store-schema.js';
+import { CHUNK_ROWS, chunkVector, columnFor, setChunkSize, type AnyColumn, Int64Column, SmallIntColumn, StringColumn } from './store-columns.js';
 
-/** DuckDB's vector size: the most rows a DataChunk holds. */
-const VECTOR_SIZE = 2048;
 /** Chunks between appender flushes. */
 const FLUSH_CHUNKS = 8;
-
-/** A column vector as this writer uses it: each column gets values of its own type (checked by the vector). */
-interface Vec {
-  setItem(row: number, value: DuckDBValue | null): void;
-  flush(): void;
-}
 
 /** Column positions by name (store-schema.ts order). */
 const C = Object.fromEntries(RECORD_COLUMNS.map(([name], i) => [name, i])) as Record<string, number>;
@@ -33,13 +27,32 @@ const MAX_MS = 8_640_000_000_000_000n;
 
 const TOKENS_KEY = ',"tokens":[';
 const DIAGS_KEY = '],"diagnostics":';
+const TOKENS_KEY_BYTES = Buffer.from(TOKENS_KEY);
+const DIAGS_KEY_BYTES = Buffer.from(DIAGS_KEY);
 
 const ERRNO_NAMES: (string | null)[] = Array.from({ length: 256 }, (_, n) => bsmErrno(n).name ?? null);
+
+/** Address text by the 4-byte address (subjects repeat a handful of terminal addresses endlessly). */
+const ipv4Text = new Map<number, string>();
+function addrString(a: Bytes): string {
+  if (a.length !== 4) return addrText(a);
+  const k = ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+  let s = ipv4Text.get(k);
+  if (s === undefined) {
+    if (ipv4Text.size > 4096) ipv4Text.clear();
+    ipv4Text.set(k, (s = addrText(a)));
+  }
+  return s;
+}
 
 /** Appends one row per record; keeps one NDJSON renderer so its XNU auto-detection spans records. */
 export class RecordRowWriter {
   private readonly json: JsonRenderer;
   private readonly events: EventDescriber;
+  private readonly eventNames = new Map<number, string | null>();
+  private readonly cols: AnyColumn[] = RECORD_COLUMNS.map(([, type]) => columnFor(type));
+  private readonly jsonStart = new Int32Array(CHUNK_ROWS);
+  private readonly jsonEnd = new Int32Array(CHUNK_ROWS);
   private types: DuckDBType[] | undefined;
   private chunk: DuckDBDataChunk | undefined;
 
@@ -59,62 +72,74 @@ export class RecordRowWriter {
     return { tokens: line.slice(t + TOKENS_KEY.length - 1, d + 1), diagnostics: line.slice(d + DIAGS_KEY.length, line.length - 2) };
   }
 
-  /**
-   * Appends the records as DataChunks of up to VECTOR_SIZE rows. Column vectors are filled in JS and handed over
-   * whole: fixed-width columns cost one copy per chunk instead of one native call per value (bench: sink-duckdb).
-   */
+  /** Appends the records as DataChunks of up to CHUNK_ROWS rows. */
   appendBatch(a: DuckDBAppender, batch: readonly CollectedRecord[]): void {
     const types = (this.types ??= Array.from({ length: a.columnCount }, (_, i) => a.columnType(i)));
-    for (let start = 0; start < batch.length; start += VECTOR_SIZE) {
-      const n = Math.min(VECTOR_SIZE, batch.length - start);
+    if (types.length !== this.cols.length) throw new Error(`records table has ${types.length} columns, this bsmkit writes ${this.cols.length}`);
+    for (let start = 0; start < batch.length; start += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, batch.length - start);
       // One chunk, reused: a chunk holds native memory (string data) that V8 does not see, so chunks left to the
       // garbage collector pile up far beyond the heap's own size.
       const chunk = (this.chunk ??= DuckDBDataChunk.create(types));
       chunk.reset();
-      chunk.rowCount = n;
-      const v: Vec[] = types.map((_, i) => chunk.getColumnVector(i) as Vec);
-      for (let row = 0; row < n; row++) this.fill(v, row, batch[start + row]);
-      for (const vec of v) vec.flush();
+      for (const c of this.cols) c.start();
+      for (let row = 0; row < n; row++) this.fill(row, batch[start + row]);
+      this.fillJson(n);
+      setChunkSize(chunk.chunk, n);
+      for (let i = 0; i < this.cols.length; i++) this.cols[i].finish(chunkVector(chunk.chunk, i), n);
       a.appendDataChunk(chunk);
       // Hand the rows to the transaction every few chunks: the appender's own buffer stays small, and DuckDB
       // writes full row groups of a large transaction to disk before commit (bounded memory whatever the batch).
-      if ((start / VECTOR_SIZE) % FLUSH_CHUNKS === FLUSH_CHUNKS - 1) a.flushSync();
+      if ((start / CHUNK_ROWS) % FLUSH_CHUNKS === FLUSH_CHUNKS - 1) a.flushSync();
     }
   }
 
-  private fill(v: Vec[], row: number, r: CollectedRecord): void {
+  private eventName(event: number): string | null {
+    let name = this.eventNames.get(event);
+    if (name === undefined) this.eventNames.set(event, (name = this.events.describe(event)?.name ?? null));
+    return name;
+  }
+
+  private fill(row: number, r: CollectedRecord): void {
+    const cols = this.cols;
     const rec = decodeRecord(r.bytes, r.sourceOffset);
-    v[C.id].setItem(row, r.id);
-    v[C.seq].setItem(row, BigInt(r.seq));
-    v[C.origin].setItem(row, r.origin);
-    v[C.recovered].setItem(row, r.origin === 'recovered');
-    v[C.source_file].setItem(row, r.sourceFile ?? null);
-    v[C.source_offset].setItem(row, BigInt(r.sourceOffset));
-    v[C.kind].setItem(row, rec.kind);
-    v[C.intact].setItem(row, rec.intact);
+    (cols[C.id] as StringColumn).setText(row, r.id);
+    (cols[C.seq] as Int64Column).set(row, r.seq);
+    (cols[C.origin] as StringColumn).setText(row, r.origin);
+    (cols[C.recovered] as SmallIntColumn).set(row, r.origin === 'recovered' ? 1 : 0);
+    if (r.sourceFile === undefined) (cols[C.source_file] as StringColumn).setNull(row);
+    else (cols[C.source_file] as StringColumn).setText(row, r.sourceFile);
+    (cols[C.source_offset] as Int64Column).set(row, r.sourceOffset);
+    (cols[C.kind] as StringColumn).setText(row, rec.kind);
+    (cols[C.intact] as SmallIntColumn).set(row, rec.intact ? 1 : 0);
 
     const h = rec.header;
     if (h === undefined) {
-      for (let i = C.header_type; i <= C.host_addr; i++) v[i].setItem(row, null);
+      for (let i = C.header_type; i <= C.host_addr; i++) cols[i].setNull(row);
     } else {
-      v[C.header_type].setItem(row, h.type);
-      v[C.header_version].setItem(row, h.version);
-      v[C.header_size].setItem(row, h.size);
-      v[C.event].setItem(row, h.event);
-      v[C.event_name].setItem(row, this.events.describe(h.event)?.name ?? null);
-      v[C.modifier].setItem(row, h.modifier);
-      let ms: bigint;
+      (cols[C.header_type] as StringColumn).setText(row, h.type);
+      (cols[C.header_version] as SmallIntColumn).set(row, h.version);
+      (cols[C.header_size] as SmallIntColumn).set(row, h.size);
+      (cols[C.event] as SmallIntColumn).set(row, h.event);
+      const name = this.eventName(h.event);
+      if (name === null) cols[C.event_name].setNull(row);
+      else (cols[C.event_name] as StringColumn).setText(row, name);
+      (cols[C.modifier] as SmallIntColumn).set(row, h.modifier);
+      const time = cols[C.time] as Int64Column, sec = cols[C.time_sec] as Int64Column, msec = cols[C.time_msec] as Int64Column;
       if (typeof h.sec === 'number') {
-        ms = BigInt(h.sec * 1000 + (h.msec as number));
-        v[C.time_sec].setItem(row, BigInt(h.sec));
-        v[C.time_msec].setItem(row, BigInt(h.msec));
+        // header32: at most 2^32 s, so the µs count stays a safe integer.
+        time.set(row, (h.sec * 1000 + (h.msec as number)) * 1000);
+        sec.set(row, h.sec);
+        msec.set(row, h.msec as number);
       } else {
-        ms = (h.sec as bigint) * 1000n + (h.msec as bigint);
-        v[C.time_sec].setItem(row, h.sec);
-        v[C.time_msec].setItem(row, h.msec);
+        const ms = (h.sec as bigint) * 1000n + (h.msec as bigint);
+        if (ms > MAX_MS) time.setNull(row);
+        else time.setBig(row, ms * 1000n);
+        sec.setBig(row, h.sec as bigint);
+        msec.setBig(row, h.msec as bigint);
       }
-      v[C.time].setItem(row, ms > MAX_MS ? null : new DuckDBTimestampValue(ms * 1000n));
-      v[C.host_addr].setItem(row, h.type === 'header32_ex' || h.type === 'header64_ex' ? addrText(h.addr) : null);
+      if (h.type === 'header32_ex' || h.type === 'header64_ex') (cols[C.host_addr] as StringColumn).setText(row, addrString(h.addr));
+      else cols[C.host_addr].setNull(row);
     }
 
     let subj: SubjectToken | undefined;
@@ -126,28 +151,48 @@ export class RecordRowWriter {
       else if (ret === undefined && (t.type === 'return32' || t.type === 'return64')) ret = t;
     }
     if (subj === undefined) {
-      for (let i = C.auid; i <= C.terminal_addr; i++) v[i].setItem(row, null);
+      for (let i = C.auid; i <= C.terminal_addr; i++) cols[i].setNull(row);
     } else {
-      v[C.auid].setItem(row, subj.auid);
-      v[C.euid].setItem(row, subj.euid);
-      v[C.egid].setItem(row, subj.egid);
-      v[C.ruid].setItem(row, subj.ruid);
-      v[C.rgid].setItem(row, subj.rgid);
-      v[C.pid].setItem(row, subj.pid);
-      v[C.sid].setItem(row, subj.sid);
-      v[C.terminal_port].setItem(row, typeof subj.port === 'bigint' ? subj.port : BigInt(subj.port));
-      v[C.terminal_addr].setItem(row, addrText(subj.addr));
+      (cols[C.auid] as SmallIntColumn).set(row, subj.auid);
+      (cols[C.euid] as SmallIntColumn).set(row, subj.euid);
+      (cols[C.egid] as SmallIntColumn).set(row, subj.egid);
+      (cols[C.ruid] as SmallIntColumn).set(row, subj.ruid);
+      (cols[C.rgid] as SmallIntColumn).set(row, subj.rgid);
+      (cols[C.pid] as SmallIntColumn).set(row, subj.pid);
+      (cols[C.sid] as SmallIntColumn).set(row, subj.sid);
+      if (typeof subj.port === 'bigint') (cols[C.terminal_port] as Int64Column).setBig(row, subj.port);
+      else (cols[C.terminal_port] as Int64Column).set(row, subj.port);
+      (cols[C.terminal_addr] as StringColumn).setText(row, addrString(subj.addr));
     }
     if (ret === undefined) {
-      for (let i = C.ret_status; i <= C.ret_value; i++) v[i].setItem(row, null);
+      for (let i = C.ret_status; i <= C.ret_value; i++) cols[i].setNull(row);
     } else {
-      v[C.ret_status].setItem(row, ret.status);
-      v[C.ret_errno].setItem(row, ERRNO_NAMES[ret.status]);
-      v[C.ret_value].setItem(row, typeof ret.value === 'bigint' ? ret.value : BigInt(ret.value));
+      (cols[C.ret_status] as SmallIntColumn).set(row, ret.status);
+      const errno = ERRNO_NAMES[ret.status];
+      if (errno === null) cols[C.ret_errno].setNull(row);
+      else (cols[C.ret_errno] as StringColumn).setText(row, errno);
+      if (typeof ret.value === 'bigint') (cols[C.ret_value] as Int64Column).setBig(row, ret.value);
+      else (cols[C.ret_value] as Int64Column).set(row, ret.value);
     }
-    const j = this.jsonParts(rec);
-    v[C.tokens].setItem(row, j.tokens);
-    v[C.diagnostics].setItem(row, j.diagnostics);
-    v[C.raw].setItem(row, new DuckDBBlobValue(r.bytes));
+    (cols[C.raw] as StringColumn).setBytes(row, r.bytes);
+    // The NDJSON line goes into the renderer's buffer; fillJson cuts tokens and diagnostics out of it.
+    this.jsonStart[row] = this.json.pending;
+    this.json.push(rec);
+    this.jsonEnd[row] = this.json.pending;
+  }
+
+  /** The `tokens` and `diagnostics` columns of the chunk's rows, as byte ranges of the rendered lines. */
+  private fillJson(n: number): void {
+    const buf = this.json.take();
+    const tokens = this.cols[C.tokens] as StringColumn, diags = this.cols[C.diagnostics] as StringColumn;
+    for (let row = 0; row < n; row++) {
+      const s = this.jsonStart[row], e = this.jsonEnd[row];
+      // As in jsonParts: the first tokens key is the record's own, the last diagnostics key closes the token list;
+      // the line ends with `}\n`.
+      const t = buf.indexOf(TOKENS_KEY_BYTES, s);
+      const d = buf.lastIndexOf(DIAGS_KEY_BYTES, e - DIAGS_KEY_BYTES.length);
+      tokens.setBytes(row, buf, t + TOKENS_KEY_BYTES.length - 1, d + 1);
+      diags.setBytes(row, buf, d + DIAGS_KEY_BYTES.length, e - 2);
+    }
   }
 }
