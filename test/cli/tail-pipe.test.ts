@@ -81,6 +81,10 @@ test('--pipe-endpoint: records the kernel dropped (queue full) are reported as l
   const pipe = await pipeReady(m, t);
   await m.setAllocFailRate(0.2); // the kernel's NOWAIT allocations fail: those records never reach the pipe
   await m.generate(2000);
+  // The pipe reports a drop when a later read shows it; a model pipe read blocks while the queue is empty, so end
+  // with one record that does reach the pipe (records dropped after the last read would show only at close).
+  await m.setAllocFailRate(0);
+  await m.generate(1);
   await m.sync();
   const truth = readGroundTruth(m.info.truthDir).records;
   const queued = truth.filter((r) => r.pipes.some((p) => p.pipe === pipe && p.outcome === 'queued')).length;
