@@ -37,6 +37,9 @@ async function model(seed: number): Promise<KernelModel> {
   return m;
 }
 
+/** A wait loop's end: a little before the test's timeout, so a test that fails does not keep the file running. */
+const deadline = (): number => Date.now() + T - 5_000;
+
 /** Records reported lost on stderr. */
 function reported(err: string): number {
   return [...err.matchAll(/^lost: the kernel dropped (\d+) records?/gm)].reduce((n, x) => n + Number(x[1]), 0);
@@ -44,12 +47,13 @@ function reported(err: string): number {
 
 /** Waits until the model saw the pipe opened and flushed (the end of the source's setup). */
 async function pipeReady(m: KernelModel, t: ReturnType<typeof tail>): Promise<number> {
-  for (;;) {
+  for (const until = deadline(); Date.now() < until; ) {
     const ev = readGroundTruth(m.info.truthDir).events.find((e) => e.type === 'pipe-flush');
     if (ev) return Number(ev.pipe);
     assert.equal(t.child.exitCode, null, `tail exited early: ${t.err()}`);
     await sleep(20);
   }
+  throw new Error(`the pipe was never opened: ${t.err()}`);
 }
 
 test('--pipe-endpoint: every record the model queued to the pipe is printed once, in order', { timeout: T }, async () => {
@@ -65,7 +69,8 @@ test('--pipe-endpoint: every record the model queued to the pipe is printed once
   const queued = truth.filter((r) => r.pipes.some((p) => p.pipe === pipe && p.outcome === 'queued'));
   const dropped = truth.filter((r) => r.pipes.some((p) => p.pipe === pipe && (p.outcome === 'alloc' || p.outcome === 'qlimit'))).length;
   assert.ok(queued.length >= 1000, `records reached the pipe (${queued.length})`);
-  while ((t.out().split('\n').length - 1 < queued.length || reported(t.err()) < dropped) && t.child.exitCode === null) await sleep(20);
+  const until = deadline();
+  while ((t.out().split('\n').length - 1 < queued.length || reported(t.err()) < dropped) && t.child.exitCode === null && Date.now() < until) await sleep(20);
   t.child.kill('SIGTERM');
   assert.equal(await t.exited, dropped ? 2 : 0, t.err());
   const lines = t.out().trim().split('\n').map((l) => JSON.parse(l) as { header: { event: number; size: number } });
@@ -90,7 +95,8 @@ test('--pipe-endpoint: records the kernel dropped (queue full) are reported as l
   const queued = truth.filter((r) => r.pipes.some((p) => p.pipe === pipe && p.outcome === 'queued')).length;
   const dropped = truth.filter((r) => r.pipes.some((p) => p.pipe === pipe && (p.outcome === 'alloc' || p.outcome === 'qlimit'))).length;
   assert.ok(dropped > 100, `the model dropped records (${dropped})`);
-  while ((t.out().split('\n').length - 1 < queued || reported(t.err()) < dropped) && t.child.exitCode === null) await sleep(20);
+  const until = deadline();
+  while ((t.out().split('\n').length - 1 < queued || reported(t.err()) < dropped) && t.child.exitCode === null && Date.now() < until) await sleep(20);
   t.child.kill('SIGTERM');
   assert.equal(await t.exited, 2, 'losses make exit status 2');
   assert.equal(t.out().trim().split('\n').length, queued);

@@ -150,7 +150,7 @@ test('following starts at the end by default and prints records as they are writ
   const cursorFile = join(dirname(dir!), 'c.json');
   const t = tailChild(['--poll', '20', '--cursor-file', cursorFile, dir!]);
   // The cursor file appears once tail has positioned itself (no --from-*: at the end of the active file).
-  while (!existsSync(cursorFile)) await sleep(20);
+  for (const until = Date.now() + 30_000; !existsSync(cursorFile) && Date.now() < until; ) await sleep(20);
   assert.equal((JSON.parse(readFileSync(cursorFile, 'utf8')) as { offset: number }).offset, 5 * makeRecord(0).length);
   for (let i = 5; i < 8; i++) d.write(makeRecord(i));
   await d.rotate();

@@ -441,7 +441,7 @@ test('close() releases every file descriptor and watcher; an AbortSignal ends a 
   const consumer = (async () => {
     for await (const it of f) seen.push(it);
   })();
-  while (seen.filter((i) => i.type === 'record').length < 10) await sleep(5);
+  for (const until = Date.now() + 30_000; seen.filter((i) => i.type === 'record').length < 10 && Date.now() < until; ) await sleep(5);
   assert.ok(fds() > before, 'files are held open while followed');
   ac.abort(); // the consumer is waiting for a change that would take a minute to poll
   await consumer;
