@@ -9,10 +9,10 @@
 import { isUtf8 } from 'node:buffer';
 
 /** 1 for bytes that may appear verbatim inside a JSON string: printable ASCII except `"` and `\`. */
-const VERBATIM = new Uint8Array(256);
+export const VERBATIM = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) VERBATIM[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 
-const HEX = new Uint8Array(16);
+export const HEX = new Uint8Array(16);
 for (let i = 0; i < 16; i++) HEX[i] = '0123456789abcdef'.charCodeAt(i);
 
 /** Two ASCII digits of 0..99, for the time fields. */
@@ -26,7 +26,7 @@ for (let i = 0; i < 100; i++) {
  * Writes the decimal digits of 0 ≤ n < 2^53 at `p`, returns the end. Two digits per division through the D2
  * table, and 32-bit integer division while the value fits (the fast case: every u32 field).
  */
-function digits(o: Uint8Array, p: number, n: number): number {
+export function digits(o: Uint8Array, p: number, n: number): number {
   if (n < 10) {
     o[p] = 48 + n;
     return p + 1;

@@ -12,6 +12,8 @@ const MAX_4DIGIT_MS = 253402300799999;
 /** ECMAScript's time value limit (±8.64e15 ms). */
 const MAX_DATE_MS = 8.64e15;
 const NULL = new Uint8Array([0x6e, 0x75, 0x6c, 0x6c]);
+/** Longest output of one time: the quoted expanded form `"+275760-09-13T00:00:00.000Z"`. */
+export const MAX_LEN = 32;
 
 export class IsoTimeWriter {
   private day = -1;
@@ -19,15 +21,27 @@ export class IsoTimeWriter {
 
   /** Writes the quoted ISO time of sec + msec, or `null` when it is outside the Date range. */
   write(o: ByteOut, sec: number, msec: number): void {
+    o.room(MAX_LEN);
+    o.pos = this.put(o.buf, o.pos, sec, msec);
+  }
+
+  /**
+   * The same written at `p` of `o`, which has room for MAX_LEN bytes; returns the end (the byte renderer's form).
+   * `sec` and `msec` may be inexact above 2^53: any such value is far outside the Date range and prints `null`.
+   */
+  put(o: Uint8Array, p: number, sec: number, msec: number): number {
     const ms = sec * 1000 + msec;
     if (!(ms <= MAX_4DIGIT_MS)) {
       if (ms <= MAX_DATE_MS) {
         // Years past 9999: ISO's expanded form (+YYYYYY-…), rare enough for the slow path.
-        o.c(0x22);
-        o.ascii(new Date(ms).toISOString());
-        o.c(0x22);
-      } else o.f(NULL);
-      return;
+        const s = new Date(ms).toISOString();
+        o[p++] = 0x22;
+        for (let i = 0; i < s.length; i++) o[p++] = s.charCodeAt(i);
+        o[p++] = 0x22;
+        return p;
+      }
+      o.set(NULL, p);
+      return p + 4;
     }
     const day = Math.floor(ms / DAY_MS);
     if (day !== this.day) {
@@ -41,19 +55,24 @@ export class IsoTimeWriter {
     r = (r - s) / 60;
     const m = r % 60;
     const h = (r - m) / 60;
-    o.room(26);
-    o.c(0x22);
-    o.f(this.prefix);
-    o.d2(h);
-    o.c(0x3a);
-    o.d2(m);
-    o.c(0x3a);
-    o.d2(s);
-    o.c(0x2e);
-    o.c(48 + Math.floor(milli / 100));
-    o.d2(milli % 100);
-    o.c(0x5a);
-    o.c(0x22);
+    o[p++] = 0x22;
+    const pre = this.prefix;
+    for (let i = 0; i < 11; i++) o[p++] = pre[i];
+    o[p++] = 48 + ((h / 10) | 0);
+    o[p++] = 48 + (h % 10);
+    o[p++] = 0x3a;
+    o[p++] = 48 + ((m / 10) | 0);
+    o[p++] = 48 + (m % 10);
+    o[p++] = 0x3a;
+    o[p++] = 48 + ((s / 10) | 0);
+    o[p++] = 48 + (s % 10);
+    o[p++] = 0x2e;
+    o[p++] = 48 + ((milli / 100) | 0);
+    o[p++] = 48 + (((milli / 10) | 0) % 10);
+    o[p++] = 48 + (milli % 10);
+    o[p++] = 0x5a;
+    o[p++] = 0x22;
+    return p;
   }
 
   /** The same for 64-bit values (header64): `null` unless both fit in a safe integer and the Date range. */

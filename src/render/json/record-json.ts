@@ -10,10 +10,151 @@ import type { BsmRecord, Diagnostic, HeaderToken, Token } from '../../format/typ
 import { ByteOut, frag } from './byte-out.js';
 import { IsoTimeWriter } from './iso-time.js';
 import { ipv6Text } from './addr-text.js';
-import { SOCKET_DOMAINS } from '../tables/socket-domain.js';
-import { SOCKET_TYPES } from '../tables/socket-type.js';
-import { IPC_TYPES, DATA_FORMATS, DATA_UNITS } from '../tables/small-enums.js';
-import { bsmErrno } from '../errno.js';
+import {
+  typeFrag,
+  F_OFFSET,
+  F_LENGTH,
+  F_TRUE,
+  F_FALSE,
+  F_DIAGS,
+  F_RAW,
+  F_POS_OFFSET,
+  F_SIZE,
+  F_VERSION,
+  F_ADDRTYPE,
+  F_ADDR,
+  F_TIME,
+  F_SEC,
+  F_MSEC,
+  F_COUNT,
+  F_NAME,
+  F_NAME_HEX,
+  F_IPCID,
+  F_PATH,
+  F_PATH_HEX,
+  F_EUID,
+  F_EGID,
+  F_RUID,
+  F_RGID,
+  F_PID,
+  F_SID,
+  F_PORT,
+  F_VALUE,
+  F_TEXT,
+  F_TEXT_HEX,
+  F_ZONE_HEX,
+  F_DATA,
+  F_TOS,
+  F_TOTALLENGTH,
+  F_IPID,
+  F_FRAGOFFSET,
+  F_TTL,
+  F_PROTOCOL,
+  F_CHECKSUM,
+  F_SRC,
+  F_DST,
+  F_SOCKTYPE,
+  F_LOCALPORT,
+  F_LOCALADDR,
+  F_REMOTEPORT,
+  F_REMOTEADDR,
+  F_SEQ,
+  F_UID,
+  F_GID,
+  F_CUID,
+  F_CGID,
+  F_MODE,
+  F_KEY,
+  F_PRIVTYPE_HEX,
+  F_PRIVSET,
+  F_PRIVSET_HEX,
+  F_PRIV,
+  F_PRIV_HEX,
+  F_TRUNCATED,
+  F_STRINGS,
+  F_STRINGS_HEX,
+  F_NULL,
+  F_FSID,
+  F_NODEID,
+  F_DEV,
+  F_PORTRECORDED,
+  F_PORTSWAPPED,
+  F_UUID,
+  F_SIGNINGID,
+  F_SIGNINGID_HEX,
+  F_SIGNINGIDTRUNC,
+  F_TEAMID,
+  F_TEAMID_HEX,
+  F_TEAMIDTRUNC,
+  F_CDHASH,
+  F_UNIT,
+  F_ITEMS,
+  F_VALUES,
+  F_D_CODE,
+  F_D_SEVERITY,
+  F_D_OFFSET,
+  F_D_RECORDOFFSET,
+  F_D_TOKENID,
+  F_D_SKIPPED,
+  F_D_MESSAGE,
+  COMMA,
+  QUOTE,
+  CLOSE_OBJ,
+  CLOSE_ARR,
+  NL,
+  Opening,
+  opening,
+  O_TRAILER,
+  O_TRAILER_STD,
+  O_FILE,
+  O_DATA,
+  O_IPC,
+  O_PATH,
+  O_SUBJECTS,
+  O_TEXT,
+  O_ZONENAME,
+  O_OPAQUE,
+  O_IN_ADDR,
+  O_IN_ADDR_EX,
+  O_IP,
+  O_IPORT,
+  O_ARG32,
+  O_ARG64,
+  O_SOCKET,
+  O_SEQ,
+  O_IPC_PERM,
+  O_PRIVSET,
+  O_UPRIV,
+  O_NEWGROUPS,
+  O_STRING_LISTS,
+  O_ATTR32,
+  O_ATTR64,
+  O_EXIT,
+  O_SOCKET_EX,
+  O_SOCKINET32,
+  O_SOCKINET128,
+  O_SOCKUNIX,
+  O_RIGHTS,
+  O_ARG_UUID,
+  O_RET_UUID,
+  O_IDENTITY,
+  O_UNKNOWN,
+  KIND_HEADER,
+  HEADER_INDEX,
+  KIND_HEADER_SIZE,
+  KIND_RECORD_TOKENS,
+  KIND_FILE_TOKENS,
+  F_TOKENS_AFTER_HEADER,
+  F_END_CLEAN,
+  DOMAIN_NAMES,
+  SOCKTYPE_NAMES,
+  IPC_NAMES,
+  FORMAT_NAMES,
+  UNIT_NAMES,
+  errnoFrags,
+  ret32Frags,
+  ret64Frags,
+} from './fragments.js';
 
 /** What the renderer needs from an event table (src/catalog/event-table.ts `EventTable` fits). */
 export interface EventDescriber {
@@ -48,208 +189,6 @@ export interface JsonRenderer {
   take(): Buffer;
 }
 
-// ---- constant fragments, encoded once -------------------------------------------------------------------------
-const K = (name: string): Uint8Array => frag(',"' + name + '":');
-const K_HEX = (name: string): Uint8Array => frag(',"' + name + '_hex":');
-/** `{"type":"<t>"` per token type, built on first use (a handful of types). */
-const TYPE = new Map<string, Uint8Array>();
-function typeFrag(t: string): Uint8Array {
-  let f = TYPE.get(t);
-  if (f === undefined) TYPE.set(t, (f = frag('{"type":"' + t + '"')));
-  return f;
-}
-
-const F_OFFSET = frag('{"offset":');
-const F_LENGTH = K('length');
-const F_TRUE = frag('true');
-const F_FALSE = frag('false');
-const F_DIAGS = frag('],"diagnostics":[');
-const F_RAW = K('raw');
-const F_POS_OFFSET = K('offset');
-const F_SIZE = K('size');
-const F_VERSION = K('version');
-const F_ADDRTYPE = K('addrType');
-const F_ADDR = K('addr');
-const F_TIME = K('time');
-const F_SEC = K('sec');
-const F_MSEC = K('msec');
-const F_COUNT = K('count');
-const F_NAME = K('name');
-const F_NAME_HEX = K_HEX('name');
-const F_IPCID = K('ipcId');
-const F_PATH = K('path');
-const F_PATH_HEX = K_HEX('path');
-const F_EUID = K('euid');
-const F_EGID = K('egid');
-const F_RUID = K('ruid');
-const F_RGID = K('rgid');
-const F_PID = K('pid');
-const F_SID = K('sid');
-const F_PORT = K('port');
-const F_VALUE = K('value');
-const F_TEXT = K('text');
-const F_TEXT_HEX = K_HEX('text');
-const F_ZONE_HEX = K_HEX('zone');
-const F_DATA = K('data');
-const F_TOS = K('tos');
-const F_TOTALLENGTH = K('totalLength');
-const F_IPID = K('ipId');
-const F_FRAGOFFSET = K('fragOffset');
-const F_TTL = K('ttl');
-const F_PROTOCOL = K('protocol');
-const F_CHECKSUM = K('checksum');
-const F_SRC = K('src');
-const F_DST = K('dst');
-const F_SOCKTYPE = K('sockType');
-const F_LOCALPORT = K('localPort');
-const F_LOCALADDR = K('localAddr');
-const F_REMOTEPORT = K('remotePort');
-const F_REMOTEADDR = K('remoteAddr');
-const F_SEQ = K('seq');
-const F_UID = K('uid');
-const F_GID = K('gid');
-const F_CUID = K('cuid');
-const F_CGID = K('cgid');
-const F_MODE = K('mode');
-const F_KEY = K('key');
-const F_PRIVTYPE_HEX = K_HEX('privType');
-const F_PRIVSET = K('privSet');
-const F_PRIVSET_HEX = K_HEX('privSet');
-const F_PRIV = K('priv');
-const F_PRIV_HEX = K_HEX('priv');
-const F_TRUNCATED = K('truncated');
-const F_STRINGS = frag(',"strings":[');
-const F_STRINGS_HEX = frag(',"strings_hex":[');
-const F_NULL = frag('null');
-const F_FSID = K('fsid');
-const F_NODEID = K('nodeid');
-const F_DEV = K('dev');
-const F_PORTRECORDED = K('portRecorded');
-const F_PORTSWAPPED = K('portSwapped');
-const F_UUID = K('uuid');
-const F_SIGNINGID = K('signingId');
-const F_SIGNINGID_HEX = K_HEX('signingId');
-const F_SIGNINGIDTRUNC = K('signingIdTruncated');
-const F_TEAMID = K('teamId');
-const F_TEAMID_HEX = K_HEX('teamId');
-const F_TEAMIDTRUNC = K('teamIdTruncated');
-const F_CDHASH = K('cdhash');
-const F_UNIT = K('unit');
-const F_ITEMS = K('items');
-const F_VALUES = frag(',"values":[');
-const F_D_CODE = frag('{"code":"');
-const F_D_SEVERITY = frag('","severity":"');
-const F_D_OFFSET = frag('",' + '"offset":');
-const F_D_RECORDOFFSET = K('recordOffset');
-const F_D_TOKENID = K('tokenId');
-const F_D_SKIPPED = K('skipped');
-const F_D_MESSAGE = K('message');
-
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-const CLOSE_OBJ = 0x7d;
-const CLOSE_ARR = 0x5d;
-const NL = 0x0a;
-
-/** The start of a token object: merged `{"type":"…","<first key>":`, or its parts when positions come between. */
-interface Opening {
-  merged: Uint8Array;
-  type: Uint8Array;
-  key: Uint8Array;
-}
-function opening(type: string, firstKey: string): Opening {
-  return { merged: frag('{"type":"' + type + '","' + firstKey + '":'), type: typeFrag(type), key: K(firstKey) };
-}
-const O_TRAILER = opening('trailer', 'magic');
-/** Nearly every trailer has the standard magic: the whole prefix up to the count is one fragment. */
-const O_TRAILER_STD = frag('{"type":"trailer","magic":45317,"count":');
-const O_FILE = opening('file', 'time');
-const O_DATA = opening('data', 'howToPrint');
-const O_IPC = opening('ipc', 'ipcType');
-const O_PATH = opening('path', 'path');
-const O_SUBJECTS = new Map(
-  ['subject32', 'process32', 'subject32_ex', 'process32_ex', 'subject64', 'process64', 'subject64_ex', 'process64_ex'].map(
-    (t) => [t, opening(t, 'auid')] as const,
-  ),
-);
-const O_TEXT = opening('text', 'text');
-const O_ZONENAME = opening('zonename', 'zone');
-const O_OPAQUE = opening('opaque', 'data');
-const O_IN_ADDR = opening('in_addr', 'addr');
-const O_IN_ADDR_EX = opening('in_addr_ex', 'addrType');
-const O_IP = opening('ip', 'versionIhl');
-const O_IPORT = opening('iport', 'port');
-const O_ARG32 = opening('arg32', 'argNo');
-const O_ARG64 = opening('arg64', 'argNo');
-const O_SOCKET = opening('socket', 'sockType');
-const O_SEQ = opening('seq', 'seq');
-const O_IPC_PERM = opening('ipc_perm', 'uid');
-const O_PRIVSET = opening('privset', 'privType');
-const O_UPRIV = opening('upriv', 'success');
-const O_NEWGROUPS = opening('newgroups', 'groups');
-const O_STRING_LISTS = new Map(
-  ['exec_args', 'exec_env', 'path_attr', 'krb5_principal', 'cert_hash'].map((t) => [t, opening(t, 'declaredCount')] as const),
-);
-const O_ATTR32 = opening('attr32', 'mode');
-const O_ATTR64 = opening('attr64', 'mode');
-const O_EXIT = opening('exit', 'status');
-const O_SOCKET_EX = opening('socket_ex', 'domain');
-const O_SOCKINET32 = opening('sockinet32', 'family');
-const O_SOCKINET128 = opening('sockinet128', 'family');
-const O_SOCKUNIX = opening('sockunix', 'family');
-const O_RIGHTS = opening('rights', 'rights');
-const O_ARG_UUID = opening('arg_uuid', 'num');
-const O_RET_UUID = opening('ret_uuid', 'num');
-const O_IDENTITY = opening('identity', 'signerType');
-const O_UNKNOWN = opening('unknown', 'id');
-
-/** Record prefixes after `"length":N`, indexed by intact (0/1), merged with what follows when possible. */
-const bools = (f: (b: string) => string): Uint8Array[] => [frag(f('false')), frag(f('true'))];
-const KIND_HEADER = bools((b) => ',"kind":"record","intact":' + b + ',"header":');
-const HEADER_TYPES = ['header32', 'header32_ex', 'header64', 'header64_ex'];
-const HEADER_INDEX: Record<string, number> = { header32: 0, header32_ex: 1, header64: 2, header64_ex: 3 };
-const KIND_HEADER_SIZE = HEADER_TYPES.map((h) => bools((b) => ',"kind":"record","intact":' + b + ',"header":{"type":"' + h + '","size":'));
-const KIND_RECORD_TOKENS = bools((b) => ',"kind":"record","intact":' + b + ',"tokens":[');
-const KIND_FILE_TOKENS = bools((b) => ',"kind":"file-token","intact":' + b + ',"tokens":[');
-const F_TOKENS_AFTER_HEADER = frag(',"tokens":[');
-const F_END_CLEAN = frag('],"diagnostics":[]}');
-
-/** `,"<key>":"<name>"` for every entry of a name table, built once. */
-function nameFrags(key: string, names: Iterable<readonly [number, string | undefined]>): Map<number, Uint8Array> {
-  const m = new Map<number, Uint8Array>();
-  for (const [n, name] of names) if (name !== undefined) m.set(n, frag(',"' + key + '":' + JSON.stringify(name)));
-  return m;
-}
-const DOMAIN_NAMES = nameFrags('domainName', SOCKET_DOMAINS);
-const SOCKTYPE_NAMES = nameFrags('sockTypeName', SOCKET_TYPES);
-const IPC_NAMES = nameFrags('ipcTypeName', IPC_TYPES.entries());
-const FORMAT_NAMES = nameFrags('format', DATA_FORMATS.entries());
-const UNIT_NAMES = nameFrags('unitName', DATA_UNITS.entries());
-
-/**
- * `,"status":N,"errno":"EX","errnoText":"…"` for every BSM errno byte value, built once. The name is omitted for
- * undefined numbers, the text for numbers OpenBSM's table has no text for (bsm-format.md §11.1).
- */
-let ERRNO: Uint8Array[] | undefined;
-function errnoFragments(): Uint8Array[] {
-  const out = new Array<Uint8Array>(256);
-  for (let n = 0; n < 256; n++) {
-    const e = bsmErrno(n);
-    let s = ',"status":' + n;
-    if (e.name !== undefined) s += ',"errno":' + JSON.stringify(e.name);
-    if (e.text !== undefined) s += ',"errnoText":' + JSON.stringify(e.text);
-    out[n] = frag(s);
-  }
-  return out;
-}
-
-let RET32: Uint8Array[] | undefined;
-let RET64: Uint8Array[] | undefined;
-function returnOpenings(type: string, errno: Uint8Array[]): Uint8Array[] {
-  const head = Buffer.from('{"type":"' + type + '"');
-  const value = Buffer.from(',"value":');
-  return errno.map((e) => new Uint8Array(Buffer.concat([head, e, value])));
-}
 
 function hasIdentity(rec: BsmRecord): boolean {
   const t = rec.tokens;
@@ -257,18 +196,20 @@ function hasIdentity(rec: BsmRecord): boolean {
   return false;
 }
 
-class Renderer implements JsonRenderer {
-  private readonly out = new ByteOut();
+/** The renderer of decoded records. Exported for byte-json.ts, which shares its output, caches and XNU state. */
+export class Renderer implements JsonRenderer {
+  readonly out = new ByteOut();
   private readonly events?: EventDescriber;
   /** Event fragment per event number (`,"event":N[,"eventName":…,"eventDesc":…]`), filled on first use. */
   private readonly eventFrag: Array<Uint8Array | undefined> = new Array(65536);
-  private readonly time = new IsoTimeWriter();
+  readonly time = new IsoTimeWriter();
   private readonly errno: Uint8Array[];
   /** Whole return-token openings up to the value, per status byte: `{"type":"return32","status":…,"value":`. */
   private readonly ret32: Uint8Array[];
   private readonly ret64: Uint8Array[];
   private readonly xnuMode: boolean | 'auto';
-  private xnuSeen = false;
+  /** A stream renderer in 'auto' mode has seen an identity token (shared with the byte renderer). */
+  xnuSeen = false;
   private readonly le: boolean;
   private readonly positions: boolean;
   private readonly raw: boolean;
@@ -276,15 +217,15 @@ class Renderer implements JsonRenderer {
   private cur: BsmRecord | undefined;
   private curXnu = -1;
 
-  constructor(opts: JsonOptions, private readonly sticky: boolean) {
+  constructor(opts: JsonOptions, readonly sticky: boolean) {
     this.events = opts.events;
     this.xnuMode = opts.xnu ?? 'auto';
     this.le = opts.dataByteOrder !== 'be';
     this.positions = opts.tokenPositions === true;
     this.raw = opts.raw === true;
-    this.errno = ERRNO ??= errnoFragments();
-    this.ret32 = RET32 ??= returnOpenings('return32', this.errno);
-    this.ret64 = RET64 ??= returnOpenings('return64', this.errno);
+    this.errno = errnoFrags();
+    this.ret32 = ret32Frags();
+    this.ret64 = ret64Frags();
   }
 
   get pending(): number {
@@ -321,6 +262,9 @@ class Renderer implements JsonRenderer {
     const o = this.out;
     this.cur = rec;
     this.curXnu = -1;
+    // Sticky XNU detection: an identity token in any record marks the stream, whether or not that record has a
+    // socket-inet6 token (docs/json-format.md "socket-inet6 ports").
+    if (this.sticky && this.xnuMode === 'auto' && !this.xnuSeen && hasIdentity(rec)) this.xnuSeen = true;
     o.kn(F_OFFSET, rec.offset);
     o.kn(F_LENGTH, rec.bytes.length);
     const h = rec.header;
@@ -377,7 +321,7 @@ class Renderer implements JsonRenderer {
   }
 
   /** `,"event":N[,"eventName":…,"eventDesc":…],"modifier":` per event number, built on first use. */
-  private eventFields(event: number): Uint8Array {
+  eventFields(event: number): Uint8Array {
     let f = this.eventFrag[event];
     if (f === undefined) {
       let s = ',"event":' + event;
