@@ -276,26 +276,17 @@ export class Collector {
         }
         if (this.opts.mode === 'pipe') {
           if (m.gap) this.dropGap(m.gap);
-          const paused = this.intakePaused;
-          let start = 0;
-          let lostFrom = -1;
-          let lostN = 0;
-          for (let i = 0; i < m.ends.length; i++) {
-            const end = m.ends[i]!;
-            if (paused) {
-              if (lostFrom < 0) lostFrom = m.offs[i]!;
-              lostN++;
-            } else {
-              this.spool.append({ bytes: data.subarray(start, end), origin: 'pipe', sourceFile: this.pipeSession, sourceOffset: m.offs[i]! });
-              this.counts.live++;
-            }
-            start = end;
+          if (this.intakePaused) {
+            const n = m.ends.length;
+            if (n) this.loss({ reason: 'spool-full', message: `${n} pipe records not kept (spool paused: ${this.pauseReason}) at ${this.pipeSession} offsets ${m.offs[0]}..${m.offs[n - 1]}`, records: n, from: m.offs[0], to: m.offs[n - 1] });
+          } else {
+            this.spool.appendBatch(data, m.ends, m.offs, 'pipe', this.pipeSession);
+            this.counts.live += m.ends.length;
           }
-          if (lostN) this.loss({ reason: 'spool-full', message: `${lostN} pipe records not kept (spool paused: ${this.pauseReason}) at ${this.pipeSession} offsets ${lostFrom}..${m.offs[m.ends.length - 1]}`, records: lostN, from: lostFrom, to: m.offs[m.ends.length - 1] });
           this.queueFlush();
         } else if (this.reconciler) {
           this.reconciler.setKernelDrops(m.drops);
-          if (this.intakePaused || this.reconciler.pipeBacklog > (this.opts.maxBacklogRecords ?? 500_000)) {
+          if (this.intakePaused || this.reconciler.pipeBacklog > (this.opts.maxBacklogRecords ?? 100_000)) {
             // The trail has these records: they come back as recovered once intake resumes.
             this.reconciler.discardedPipe(m.ends.length);
           } else {
@@ -349,7 +340,7 @@ export class Collector {
 
   private async runTrail(): Promise<void> {
     const f = this.follower!;
-    const cap = this.opts.maxBacklogRecords ?? 500_000;
+    const cap = this.opts.maxBacklogRecords ?? 100_000;
     for await (const item of f as AsyncIterable<TrailItem>) {
       if (this.stopping) break;
       this.trailItem(item);

@@ -6,7 +6,10 @@
  *   legitimate and match in order); every trail record skipped over to reach it was dropped by the pipe and is
  *   emitted as `recovered`, in trail order, before the match (emitted as `pipe`, with its trail position);
  * - a pipe record with no trail copy (trail write failure, LOCAL-only selection) is recognised when a later pipe
- *   record is already in the trail, or after `pipeOnlyAfterMs` without a match: it is kept, flagged pipe-only;
+ *   record is already in the trail, or after `pipeOnlyAfterMs` without a match while the trail reader is idle
+ *   (caught up): it is kept, flagged pipe-only;
+ * - while the oldest waiting pipe record and the LOOKAHEAD after it are not among the unclaimed trail records, every
+ *   unclaimed trail record precedes their copies in the trail: none of them reached the pipe;
  * - a trail record no pipe record claims is resolved by a drained mark: the drain thread found the pipe queue empty
  *   after the record was seen in the trail (epoch) and at least `graceMs` later. It is `recovered` while the kernel's
  *   drop count (plus records the collector itself discarded) exceeds what was already recovered, else `trail`
@@ -32,6 +35,11 @@ interface PipeEntry {
   offset: number;
   at: number;
 }
+
+/** How long the trail must have delivered nothing before a pipe record is declared to have no trail copy. */
+const TRAIL_QUIET_MS = 500;
+/** Pipe records looked up in the trail backlog when the oldest is not there. */
+const LOOKAHEAD = 1024;
 
 export interface ReconcilerOptions {
   /** Source name of pipe-only records (the pipe session), e.g. "pipe:2026-11-24T18:00:00.000Z". */
@@ -64,6 +72,8 @@ export class Reconciler {
   private matchedAny = false;
   private mark = { epoch: -1, at: 0 };
   private trailBytes = 0;
+  /** When the last trail record arrived: a timeout decision needs a trail reader that has caught up (idle). */
+  private lastTrailAt = 0;
   private pipeBytes = 0;
   readonly counts: ReconcileCounts = { live: 0, recovered: 0, trail: 0, pipeOnly: 0 };
 
@@ -91,6 +101,7 @@ export class Reconciler {
     const hash = contentHash(bytes);
     const abs = this.tBase + this.t.length;
     this.t.push({ bytes, hash, file, offset, epoch, at });
+    this.lastTrailAt = at;
     this.trailBytes += bytes.length;
     const l = this.byHash.get(hash);
     if (l) l.push(abs);
@@ -181,18 +192,26 @@ export class Reconciler {
         continue;
       }
       let later = false;
-      for (let i = this.pHead + 1; i < Math.min(this.p.length, this.pHead + 64); i++) {
+      for (let i = this.pHead + 1; i < Math.min(this.p.length, this.pHead + LOOKAHEAD); i++) {
         if (this.find(this.p[i]!) >= 0) {
           later = true;
           break;
         }
       }
-      if (later || now - pe.at >= this.pipeOnlyAfterMs) {
+      // The timeout alone is not enough: a trail reader that lags (heavy load) has simply not read the copy yet.
+      if (later || (now - pe.at >= this.pipeOnlyAfterMs && now - this.lastTrailAt >= TRAIL_QUIET_MS)) {
         this.takePipe();
         this.counts.pipeOnly++;
         this.emit({ bytes: pe.bytes, origin: 'pipe', sourceFile: this.opts.pipeSession, sourceOffset: pe.offset, flags: FLAG_PIPE_ONLY });
         n++;
         continue;
+      }
+      // No waiting pipe record has its copy among the unclaimed trail records: their copies (they have some, unless
+      // LOOKAHEAD records in a row lack one) come later in the trail, so every unclaimed trail record precedes them
+      // all and was dropped by the pipe.
+      while (this.tHead < this.t.length) {
+        this.unmatched(this.takeTrail());
+        n++;
       }
       break;
     }

@@ -187,7 +187,9 @@ export class Spool {
   private pendLen = 0;
   private pendIdx = Buffer.allocUnsafe(ENTRY * 8192);
   private pendIdxLen = 0;
-  private pendEntries: Array<[number, number, number, number, number]> = [];
+  private pendCount = 0;
+  private lastSourceName: string | undefined;
+  private lastSourceId = NO_FILE;
   private ckpt: SpoolCheckpoints;
   private readonly cache = new Map<number, SegmentMeta>();
   private readFds = new Map<number, number>();
@@ -304,8 +306,13 @@ export class Spool {
 
   private sourceId(name: string | undefined): number {
     if (name === undefined) return NO_FILE;
+    if (name === this.lastSourceName) return this.lastSourceId;
     const i = this.sourceIndex.get(name);
-    if (i !== undefined) return i;
+    if (i !== undefined) {
+      this.lastSourceName = name;
+      this.lastSourceId = i;
+      return i;
+    }
     if (name.includes('\n')) throw new BsmkitError('BSMKIT_E_SPOOL', `source name with a newline: ${JSON.stringify(name)}`);
     if (this.sourceNames.length >= NO_FILE) throw new BsmkitError('BSMKIT_E_SPOOL', 'too many source names in one spool');
     // Written by the next flush(), before any entry that refers to it.
@@ -322,10 +329,10 @@ export class Spool {
   }
   /** The seq the next append gets. */
   get nextSeq(): number {
-    return this.lastSeq + 1 + this.pendEntries.length;
+    return this.lastSeq + 1 + this.pendCount;
   }
   get pendingRecords(): number {
-    return this.pendEntries.length;
+    return this.pendCount;
   }
   get bytes(): number {
     return this.totalBytes + this.pendLen + this.pendIdxLen;
@@ -362,8 +369,47 @@ export class Spool {
     b.writeUInt16LE(file, p + 6);
     b.writeDoubleLE(r.sourceOffset, p + 8);
     this.pendIdxLen += ENTRY;
-    this.pendEntries.push([len, ORIGIN_CODE[r.origin], r.flags ?? 0, file, r.sourceOffset]);
-    return this.lastSeq + this.pendEntries.length;
+    this.pendCount++;
+    return this.lastSeq + this.pendCount;
+  }
+
+  /**
+   * Appends many records at once: `data` holds them back to back, `ends[i]` is where record i ends in it and
+   * `offsets[i]` its source offset (the drain's batches, without a Buffer view per record).
+   */
+  appendBatch(data: Buffer, ends: ArrayLike<number>, offsets: ArrayLike<number>, origin: RecordOrigin, sourceFile: string | undefined): void {
+    const n = ends.length;
+    if (n === 0) return;
+    const len = ends[n - 1]!;
+    if (this.pendLen + len > this.pend.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.pend.length * 2, this.pendLen + len));
+      this.pend.copy(nb, 0, 0, this.pendLen);
+      this.pend = nb;
+    }
+    data.copy(this.pend, this.pendLen, 0, len);
+    this.pendLen += len;
+    const file = this.sourceId(sourceFile);
+    if (this.pendIdxLen + n * ENTRY > this.pendIdx.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.pendIdx.length * 2, this.pendIdxLen + n * ENTRY));
+      this.pendIdx.copy(nb, 0, 0, this.pendIdxLen);
+      this.pendIdx = nb;
+    }
+    const b = this.pendIdx;
+    const o = ORIGIN_CODE[origin];
+    let p = this.pendIdxLen;
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const end = ends[i]!;
+      b.writeUInt32LE(end - start, p);
+      b[p + 4] = o;
+      b[p + 5] = 0;
+      b.writeUInt16LE(file, p + 6);
+      b.writeDoubleLE(offsets[i]!, p + 8);
+      p += ENTRY;
+      start = end;
+    }
+    this.pendIdxLen = p;
+    this.pendCount += n;
   }
 
   /**
@@ -371,7 +417,7 @@ export class Spool {
    * `pausedBy` and throws SpoolFullError. Starts a new segment when the active one is past its size.
    */
   flush(): void {
-    if (this.pendEntries.length === 0) return;
+    if (this.pendCount === 0) return;
     const seg = this.segments[this.segments.length - 1]!;
     const dataBefore = seg.bytes;
     const idxBefore = seg.count * ENTRY;
@@ -412,11 +458,12 @@ export class Spool {
       if (e && FULL_ERRNOS.has(e)) throw (this.pausedBy = new SpoolFullError(e, seg.dataPath, err));
       throw new BsmkitError('BSMKIT_E_SPOOL', `spool ${seg.dataPath}: write failed: ${(err as Error).message}`, { cause: err });
     }
-    for (const [len, o, f, file, so] of this.pendEntries) this.active.add(len, o, f, file, so);
-    seg.count += this.pendEntries.length;
+    const b = this.pendIdx;
+    for (let p = 0; p < this.pendIdxLen; p += ENTRY) this.active.add(b.readUInt32LE(p), b[p + 4]!, b[p + 5]!, b.readUInt16LE(p + 6), b.readDoubleLE(p + 8));
+    seg.count += this.pendCount;
     seg.bytes += this.pendLen;
     this.totalBytes += this.pendLen + this.pendIdxLen;
-    this.pendEntries = [];
+    this.pendCount = 0;
     this.pendLen = 0;
     this.pendIdxLen = 0;
     this.pausedBy = undefined;
