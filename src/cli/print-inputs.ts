@@ -11,7 +11,7 @@ import { isCleanRecord } from '../format/token-index.js';
 import type { BsmRecord, Diagnostic } from '../format/types.js';
 import { createPrauditRenderer, type PrauditOptions } from '../render/praudit/index.js';
 import { createPrauditByteRenderer, type PrauditByteRenderer } from '../render/praudit/byte-renderer.js';
-import { createJsonRenderer, type JsonOptions } from '../render/json/index.js';
+import { createJsonByteRenderer, type JsonByteRenderer, type JsonOptions } from '../render/json/index.js';
 import { BsmkitError } from '../errors.js';
 import { write, type CliIo } from './io.js';
 import { Progress } from './progress.js';
@@ -46,6 +46,8 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
   const encoding = mode.kind === 'json' ? 'utf8' : 'latin1';
   // Text modes render clean records straight from their bytes; the rest goes through decodeRecord.
   let fast: PrauditByteRenderer | undefined;
+  // --json: clean records from their bytes, the rest decoded, both into the renderer's one output buffer.
+  let json: JsonByteRenderer | undefined;
   if (mode.kind === 'praudit') {
     const r = createPrauditRenderer(mode.options);
     render = (rec) => r.record(rec);
@@ -53,10 +55,9 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
     tail = r.end();
     fast = createPrauditByteRenderer(mode.options);
   } else if (mode.kind === 'json') {
-    const r = createJsonRenderer(mode.options);
-    render = (rec) => r.record(rec);
+    json = createJsonByteRenderer(mode.options);
   }
-  const out: { add(s: string): void; readonly size: number; take(): Buffer[] } = fast ?? new OutBuffer(encoding);
+  const out: { add(s: string): void; readonly size: number; take(): Buffer[] } = fast ?? (json ? jsonOut(json) : new OutBuffer(encoding));
   const validateOnly = mode.kind === 'validate';
   out.add(head);
   let errText = '';
@@ -81,14 +82,19 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
       range(buf, start, end, offset, kind) {
         if (kind === 'file-token') fileTotals.fileTokens++;
         else fileTotals.records++;
-        if (fast !== undefined ? fast.record(buf, start, end) : validateOnly && isCleanRecord(buf, start, end)) {
+        if (
+          fast !== undefined ? fast.record(buf, start, end)
+          : json !== undefined ? json.record(buf, start, end, offset)
+          : validateOnly && isCleanRecord(buf, start, end)
+        ) {
           fileTotals.intact++;
           return;
         }
         const rec = decodeRecord(buf.subarray(start, end), offset);
         if (rec.intact) fileTotals.intact++;
         for (let i = 0; i < rec.diagnostics.length; i++) note(rec.diagnostics[i]);
-        if (render) out.add(render(rec));
+        if (json) json.push(rec);
+        else if (render) out.add(render(rec));
       },
       diagnostic: note,
     });
@@ -121,6 +127,19 @@ export async function printInputs(files: string[], mode: PrintMode, io: CliIo, o
   out.add(tail);
   await flush();
   return totals;
+}
+
+/** The output interface over the JSON byte renderer (JSON mode adds no text of its own: no head, tail or summary). */
+function jsonOut(r: JsonByteRenderer): { add(s: string): void; readonly size: number; take(): Buffer[] } {
+  return {
+    add(s: string): void {
+      if (s !== '') throw new Error('print --json: unexpected text output');
+    },
+    get size(): number {
+      return r.pending;
+    },
+    take: (): Buffer[] => (r.pending > 0 ? [r.take()] : []),
+  };
 }
 
 interface Input {

@@ -14,7 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import type { BsmRecord } from '../../format/types.js';
 import { tokenEnd } from '../../format/token-index.js';
 import { u16, u32, view } from '../../format/decode-token.js';
-import { ByteOut, digits, HEX, VERBATIM } from './byte-out.js';
+import { ByteOut, digits, frag, HEX, VERBATIM } from './byte-out.js';
 import { ipv6Text } from './addr-text.js';
 import { Renderer, type JsonOptions } from './record-json.js';
 import {
@@ -65,7 +65,8 @@ const TRAILER_MAGIC = 0xb105;
 
 function putF(o: Uint8Array, p: number, f: Uint8Array): number {
   const n = f.length;
-  if (n > 32) {
+  // The native copy wins from about 16 bytes on (measured on Node 20: 3x faster at 40 bytes, slower at 8).
+  if (n > 16) {
     o.set(f, p);
     return p + n;
   }
@@ -257,14 +258,15 @@ class ByteRenderer implements JsonByteRenderer {
       p = addrq(o, p, b, t + 4, type);
       t += 4 + type;
     }
-    p = putF(o, p, F_TIME);
-    const time = this.slow.time;
     if (hx < 2) {
       const sec = u32(t), msec = u32(t + 4);
-      p = time.put(o, p, sec, msec);
+      p = putF(o, p, F_TIME);
+      p = this.slow.time.put(o, p, sec, msec);
       p = kn(o, p, F_SEC, sec);
       p = kn(o, p, F_MSEC, msec);
     } else {
+      const time = this.slow.time;
+      p = putF(o, p, F_TIME);
       p = time.put(o, p, u64n(t), u64n(t + 8));
       p = putF(o, p, F_SEC);
       p = u64q(o, p, b, t);
@@ -335,8 +337,102 @@ class ByteRenderer implements JsonByteRenderer {
     return this.idHere === 1;
   }
 
-  /** Writes the token b[off, e) and its closing brace; -1 for a kind left to the fallback. */
+  /**
+   * Writes the token b[off, e) and its closing brace; -1 for a kind left to the fallback. The kernel's everyday
+   * tokens get small methods of their own, so the writers inline into them (the big switch is too large for that).
+   */
   private token(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
+    switch (b[off]) {
+      case 0x24:
+        return this.subject32(o, p, b, off, e);
+      case 0x27:
+        return this.return32(o, p, b, off, e);
+      case 0x2d:
+        return this.arg32(o, p, b, off, e);
+      case 0x23:
+        return this.path(o, p, b, off, e);
+      case 0x3e:
+        return this.attr32(o, p, b, off, e);
+      case 0x52:
+        return this.exit(o, p, b, off, e);
+      default:
+        return this.tokenAny(o, p, b, off, e);
+    }
+  }
+
+  private subject32(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
+    const q = off + 1;
+    p = this.open(o, p, O_SUBJECT32, off, e);
+    p = digits(o, p, u32(q));
+    p = kn(o, p, F_EUID, u32(q + 4));
+    p = kn(o, p, F_EGID, u32(q + 8));
+    p = kn(o, p, F_RUID, u32(q + 12));
+    p = kn(o, p, F_RGID, u32(q + 16));
+    p = kn(o, p, F_PID, u32(q + 20));
+    p = kn(o, p, F_SID, u32(q + 24));
+    p = kn(o, p, F_PORT, u32(q + 28));
+    p = putF(o, p, F_ADDRTYPE4_ADDR);
+    p = ipv4q(o, p, b, q + 32);
+    o[p] = CLOSE_OBJ;
+    return p + 1;
+  }
+
+  private return32(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
+    const st = b[off + 1];
+    if (this.positions) {
+      p = putF(o, p, O_RETURN32);
+      p = kn(o, p, F_POS_OFFSET, off - this.rs);
+      p = kn(o, p, F_LENGTH, e - off);
+      p = putF(o, p, this.errno[st]);
+      p = putF(o, p, F_VALUE);
+    } else p = putF(o, p, this.ret32[st]);
+    p = digits(o, p, u32(off + 2));
+    o[p] = CLOSE_OBJ;
+    return p + 1;
+  }
+
+  private arg32(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
+    const q = off + 1;
+    p = this.open(o, p, O_ARG32, off, e);
+    p = digits(o, p, b[q]);
+    p = kn(o, p, F_VALUE, u32(q + 1));
+    p = putF(o, p, F_TEXT);
+    p = strv(o, p, F_TEXT_HEX, b, q + 7, e);
+    o[p] = CLOSE_OBJ;
+    return p + 1;
+  }
+
+  private path(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
+    p = this.open(o, p, O_PATH, off, e);
+    p = strv(o, p, F_PATH_HEX, b, off + 3, e);
+    o[p] = CLOSE_OBJ;
+    return p + 1;
+  }
+
+  private attr32(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
+    const q = off + 1;
+    p = this.open(o, p, O_ATTR32, off, e);
+    p = digits(o, p, u32(q));
+    p = kn(o, p, F_UID, u32(q + 4));
+    p = kn(o, p, F_GID, u32(q + 8));
+    p = kn(o, p, F_FSID, u32(q + 12));
+    p = putF(o, p, F_NODEID);
+    p = u64q(o, p, b, q + 16);
+    p = kn(o, p, F_DEV, u32(q + 24));
+    o[p] = CLOSE_OBJ;
+    return p + 1;
+  }
+
+  private exit(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
+    p = this.open(o, p, O_EXIT, off, e);
+    p = digits(o, p, u32(off + 1));
+    p = kn(o, p, F_VALUE, u32(off + 5));
+    o[p] = CLOSE_OBJ;
+    return p + 1;
+  }
+
+  /** Every kind this path renders (the hot ones are also in their own methods above). */
+  private tokenAny(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
     const id = b[off];
     const q = off + 1;
     switch (id) {
@@ -679,6 +775,9 @@ class ByteRenderer implements JsonByteRenderer {
 }
 
 const O_RETURN32 = typeFrag('return32');
+const O_SUBJECT32 = O_SUBJECTS.get('subject32')!;
+/** subject32's fixed address type and the address key between the port and the address. */
+const F_ADDRTYPE4_ADDR = frag(',"addrType":4,"addr":');
 const O_RETURN64 = typeFrag('return64');
 
 /**
