@@ -2,7 +2,8 @@
 // batches of BSMKIT_BENCH_SINK_BATCH records (default 131072, above DuckDB's row group of 122880 so batches are
 // written straight into the database file, as the collector hands over a backlog), each batch one durable
 // transaction. Only the first BSMKIT_BENCH_SINK_RECORDS records (default 300000) are stored, to keep a sample short.
-// records/s is the store's insert rate; extra.sinkMs is the time spent in write() alone.
+// records/s is the store's insert rate; extra.sinkMs is the time spent in write() alone, extra.sinkCpuUsPerRecord the
+// process CPU time (all threads: DuckDB compresses and writes on its own) spent in write() and close() per record.
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ export async function storeRecords({ file, batchSize, limit }) {
   let seq = 0;
   let bytes = 0;
   let sinkMs = 0;
+  let sinkCpuUs = 0;
   const full = [];
   const framer = new Framer({
     record(b, offset) {
@@ -39,7 +41,10 @@ export async function storeRecords({ file, batchSize, limit }) {
   const flush = async () => {
     while (full.length) {
       const t = performance.now();
+      const c = process.cpuUsage();
       await sink.write(full.shift());
+      const d = process.cpuUsage(c);
+      sinkCpuUs += d.user + d.system;
       sinkMs += performance.now() - t;
     }
   };
@@ -52,11 +57,14 @@ export async function storeRecords({ file, batchSize, limit }) {
   if (batch.length) full.push(batch);
   await flush();
   const t = performance.now();
+  const c = process.cpuUsage();
   await sink.close();
+  const d = process.cpuUsage(c);
+  sinkCpuUs += d.user + d.system;
   sinkMs += performance.now() - t;
   const storeBytes = statSync(join(dir, 'store.duckdb')).size;
   rmSync(dir, { recursive: true, force: true });
-  return { bytes, records: seq, sinkMs, sinkRecordsPerSec: Math.round((seq / sinkMs) * 1000), storeBytes };
+  return { bytes, records: seq, sinkMs, sinkRecordsPerSec: Math.round((seq / sinkMs) * 1000), sinkCpuUsPerRecord: Math.round((sinkCpuUs / seq) * 10) / 10, storeBytes };
 }
 
 export default function sinkDuckdb({ file }) {

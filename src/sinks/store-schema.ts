@@ -13,7 +13,7 @@ export const RECORDS_TABLE = 'records';
 
 /** [name, SQL type] in append order. */
 export const RECORD_COLUMNS: readonly (readonly [string, string])[] = [
-  ['id', 'VARCHAR NOT NULL PRIMARY KEY'],
+  ['id', 'VARCHAR NOT NULL'],
   ['seq', 'BIGINT NOT NULL'],
   ['origin', 'VARCHAR NOT NULL'],
   ['recovered', 'BOOLEAN NOT NULL'],

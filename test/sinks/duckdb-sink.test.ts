@@ -47,8 +47,10 @@ test('schema: the table has the documented columns and types (docs/store.md)', a
   const documented = [...doc.matchAll(/^\| `([a-z_]+)` \| `([A-Z]+)` \|/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(got.map((r) => [r.column_name, r.data_type]), documented);
   assert.deepEqual(got.map((r) => r.column_name), RECORD_COLUMNS.map(([n]) => n));
-  const pk = await rows(db, `SELECT constraint_type, constraint_column_names FROM duckdb_constraints() WHERE table_name = 'records' AND constraint_type = 'PRIMARY KEY'`);
-  assert.deepEqual(pk.map((r) => r.constraint_column_names), [['id']]);
+  // No index: ids are kept unique by the sink (docs/store.md, "Exactly once"), not by a primary key.
+  const keys = await rows(db, `SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'records' AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')`);
+  assert.deepEqual(keys, []);
+  assert.deepEqual(await rows(db, `SELECT index_name FROM duckdb_indexes() WHERE table_name = 'records'`), []);
 });
 
 /** praudit -r output split into records: the raw header, first subject and first return fields of each. */
@@ -228,4 +230,45 @@ test('one large batch (many DataChunks, appender flushes inside the transaction)
     assert.ok(Buffer.from(got[i].raw as Uint8Array).equals(big[i].bytes), `raw of seq ${i}`);
     assert.equal(got[i].event, decodeRecord(big[i].bytes).header?.event ?? null);
   }
+});
+
+test('ids: a record back under a new seq is dropped within the recent-id window, also after reopen; older ones are not checked', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const recs = collectedFrom(REALISTIC).slice(0, 40);
+  const s = new DuckDbSink({ path: db, events, recentIds: 10 });
+  await s.open();
+  assert.deepEqual(await s.writeWithStats(recs.slice(0, 20)), { inserted: 20, skippedBySeq: 0, skippedById: 0 });
+  await s.close();
+  const s2 = new DuckDbSink({ path: db, events, recentIds: 10 });
+  await s2.open();
+  // seqs 10..19 are the window after reopen: their ids come back as seqs 20..24 and are dropped; the ids of seqs
+  // 0..4 lie before the window and are stored again (the documented bound of the check).
+  const back = [...recs.slice(15, 20), ...recs.slice(0, 5)].map((r, i) => ({ ...r, seq: 20 + i }));
+  assert.deepEqual(await s2.writeWithStats(back), { inserted: 5, skippedBySeq: 0, skippedById: 5 });
+  assert.equal(await s2.lastSeq(), 29);
+  await s2.close();
+  const got = await rows(db, `SELECT seq, id FROM records ORDER BY seq`);
+  assert.deepEqual(got.map((r) => r.seq), [...Array.from({ length: 20 }, (_, i) => BigInt(i)), 25n, 26n, 27n, 28n, 29n]);
+  assert.deepEqual(got.slice(20).map((r) => r.id), recs.slice(0, 5).map((r) => r.id));
+});
+
+test('a store created with a primary key on id (older bsmkit) drops an id older than the window instead of failing', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const recs = collectedFrom(REALISTIC).slice(0, 30);
+  const s = new DuckDbSink({ path: db, events, recentIds: 5 });
+  await s.open();
+  await s.close();
+  const inst = await DuckDBInstance.create(db);
+  const c = await inst.connect();
+  await c.run('ALTER TABLE records ADD PRIMARY KEY (id)');
+  c.closeSync();
+  inst.closeSync();
+  const s2 = new DuckDbSink({ path: db, events, recentIds: 5 });
+  await s2.open();
+  assert.deepEqual(await s2.writeWithStats(recs.slice(0, 20)), { inserted: 20, skippedBySeq: 0, skippedById: 0 });
+  const back = [recs[0], recs[1], recs[25]].map((r, i) => ({ ...r, seq: 20 + i }));
+  assert.deepEqual(await s2.writeWithStats(back), { inserted: 1, skippedBySeq: 0, skippedById: 2 });
+  await s2.close();
+  const c2 = await rows(db, `SELECT count(*) AS n, count(DISTINCT id) AS ids, max(seq) AS hi FROM records`);
+  assert.deepEqual(c2[0], { n: 21n, ids: 21n, hi: 22n });
 });
