@@ -8,8 +8,6 @@
  * - a pipe record with no trail copy (trail write failure, LOCAL-only selection) is recognised when a later pipe
  *   record is already in the trail, or after `pipeOnlyAfterMs` without a match while the trail reader is idle
  *   (caught up): it is kept, flagged pipe-only;
- * - while the oldest waiting pipe record and the LOOKAHEAD after it are not among the unclaimed trail records, every
- *   unclaimed trail record precedes their copies in the trail: none of them reached the pipe;
  * - a trail record no pipe record claims is resolved by a drained mark: the drain thread found the pipe queue empty
  *   after the record was seen in the trail (epoch) and at least `graceMs` later. It is `recovered` while the kernel's
  *   drop count (plus records the collector itself discarded) exceeds what was already recovered, else `trail`
@@ -206,22 +204,24 @@ export class Reconciler {
         n++;
         continue;
       }
-      // No waiting pipe record has its copy among the unclaimed trail records: their copies (they have some, unless
-      // LOOKAHEAD records in a row lack one) come later in the trail, so every unclaimed trail record precedes them
-      // all and was dropped by the pipe.
-      while (this.tHead < this.t.length) {
-        this.unmatched(this.takeTrail());
-        n++;
-      }
+      // No waiting pipe record has its copy among the unclaimed trail records. A trail record the pipe was drained
+      // after (mark) would have its pipe copy among them if it had one: when every waiting pipe record was looked
+      // up, such trail records were dropped by the pipe. (Without the mark the pipe may simply be behind.)
+      if (this.p.length - this.pHead <= LOOKAHEAD) n += this.resolveDrained();
       break;
     }
-    if (this.pHead === this.p.length) {
-      while (this.tHead < this.t.length) {
-        const te = this.t[this.tHead]!;
-        if (te.epoch > this.mark.epoch || this.mark.at < te.at + this.graceMs) break;
-        this.unmatched(this.takeTrail());
-        n++;
-      }
+    if (this.pHead === this.p.length) n += this.resolveDrained();
+    return n;
+  }
+
+  /** Trail records seen before the pipe was last found empty (plus grace) and still unclaimed: pipe drops. */
+  private resolveDrained(): number {
+    let n = 0;
+    while (this.tHead < this.t.length) {
+      const te = this.t[this.tHead]!;
+      if (te.epoch > this.mark.epoch || this.mark.at < te.at + this.graceMs) break;
+      this.unmatched(this.takeTrail());
+      n++;
     }
     return n;
   }

@@ -180,3 +180,26 @@ test('a failing sink is retried from its checkpoint; the others are not held bac
     assert.ok(ok.stored.length >= 4000);
   });
 });
+
+test('hybrid: records the trail failed to write are kept from the pipe (pipe-only); those lost from both are counted', async () => {
+  await withModel({ seed: 13, trailWriteErrorRate: 0.01 }, async (m) => {
+    const sink = new MemorySink();
+    const c = await Collector.start({ ...collectorOpts(m, 'hybrid', [sink]), pipeOnlyAfterMs: 1000 });
+    await m.run([{ type: 'steady', rate: 8000, seconds: 1 }, { type: 'sleep-wake', count: 4000 }, { type: 'steady', rate: 8000, seconds: 0.5 }]);
+    await m.sync();
+    const s = await c.settle({ quietMs: 1500 });
+    await c.stop();
+    const truth = readGroundTruth(m.info.truthDir);
+    const t = tally(truth, firstPipeId(truth));
+    assert.ok(t.pipeOnly > 20, `pipe-only in truth: ${t.pipeOnly}`);
+    assert.equal(s.records.pipeOnly, t.pipeOnly);
+    assert.equal(s.records.live, t.live);
+    assert.equal(s.records.recovered, t.recovered);
+    // the pipe-only records are in the store, flagged by their pipe position, each once
+    const pipeOnly = new Set(truth.records.filter((r) => r.trail.fate !== 'written' && r.bytes && r.pipes.some((p) => p.outcome === 'queued')).map((r) => r.bytes!.toString('hex')));
+    const storedPipeOnly = sink.stored.filter((r) => r.sourceFile?.startsWith('pipe:'));
+    assert.equal(storedPipeOnly.length, t.pipeOnly);
+    for (const r of storedPipeOnly) assert.ok(pipeOnly.has(r.hex));
+    assert.equal(sink.stored.length, t.trailWritten + t.pipeOnly);
+  });
+});
