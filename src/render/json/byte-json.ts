@@ -76,6 +76,11 @@ function putF(o: Uint8Array, p: number, f: Uint8Array): number {
 function kn(o: Uint8Array, p: number, key: Uint8Array, n: number): number {
   const k = key.length;
   for (let i = 0; i < k; i++) o[p++] = key[i];
+  if (n < 10) {
+    // ids, flags and zero fields: most values are one digit
+    o[p] = 48 + n;
+    return p + 1;
+  }
   return digits(o, p, n);
 }
 /** The 64-bit big-endian value at q as a quoted decimal (ByteOut.u64). */
@@ -171,6 +176,13 @@ for (const [id, type] of [[0x24, 'subject32'], [0x26, 'process32'], [0x75, 'subj
 for (const [id, type] of [[0x3c, 'exec_args'], [0x3d, 'exec_env'], [0x25, 'path_attr'], [0xee, 'krb5_principal'], [0xef, 'cert_hash']] as const) {
   OPEN[id] = O_STRING_LISTS.get(type);
 }
+/** Lengths of the fixed-size body tokens (token-index.ts tokenEnd's), 0 for the others: saves the walk a call. */
+const FIXED_LENGTH = new Uint8Array(256);
+for (const [id, n] of [[0x24, 37], [0x26, 37], [0x75, 41], [0x77, 41], [0x27, 6], [0x72, 10], [0x2a, 5], [0x2b, 21],
+  [0x2c, 3], [0x2e, 15], [0x2f, 5], [0x32, 29], [0x3e, 29], [0x73, 33], [0x52, 9], [0x80, 9], [0x81, 21], [0x83, 17],
+  [0x22, 6], [0x13, 7]] as const) {
+  FIXED_LENGTH[id] = n;
+}
 const HEADER_INDEX_BY_ID = new Int8Array(256).fill(-1);
 HEADER_INDEX_BY_ID[0x14] = 0;
 HEADER_INDEX_BY_ID[0x15] = 1;
@@ -235,7 +247,44 @@ class ByteRenderer implements JsonByteRenderer {
     const o = out.buf;
     let p = out.pos;
 
-    // record prefix and header
+    p = this.header(o, p, b, start, n, hx, hEnd, offset, ev);
+
+    // body tokens, then the trailer
+    let pos = hEnd;
+    while (pos < at) {
+      const fixed = FIXED_LENGTH[b[pos]];
+      const e = fixed !== 0 ? pos + fixed : tokenEnd(b, pos, at);
+      if (e < 0 || e > at) return false;
+      p = this.token(o, p, b, pos, e);
+      if (p < 0) return false;
+      o[p++] = COMMA;
+      pos = e;
+    }
+    if (this.positions) {
+      p = putF(o, p, O_TRAILER.type);
+      p = kn(o, p, F_POS_OFFSET, at - start);
+      p = kn(o, p, F_LENGTH, TRAILER);
+      p = putF(o, p, O_TRAILER.key);
+      p = digits(o, p, TRAILER_MAGIC);
+      p = putF(o, p, F_COUNT);
+    } else p = putF(o, p, O_TRAILER_STD);
+    p = digits(o, p, n);
+    o[p++] = CLOSE_OBJ;
+    if (this.raw) {
+      p = putF(o, p, F_DIAGS);
+      o[p++] = CLOSE_ARR;
+      p = putF(o, p, F_RAW);
+      p = hexq(o, p, b, start, end);
+      o[p++] = CLOSE_OBJ;
+    } else p = putF(o, p, F_END_CLEAN);
+    o[p++] = NL;
+    out.pos = p;
+    if (this.idHere === 1 && this.xnuMode === 'auto') this.slow.xnuSeen = true;
+    return true;
+  }
+
+  /** The record prefix and the header object, up to the opening of the tokens array. */
+  private header(o: Buffer, p: number, b: Buffer, start: number, n: number, hx: number, hEnd: number, offset: number, ev: Uint8Array): number {
     p = kn(o, p, F_OFFSET, offset);
     p = kn(o, p, F_LENGTH, n);
     if (this.positions) {
@@ -275,38 +324,7 @@ class ByteRenderer implements JsonByteRenderer {
     }
     o[p++] = CLOSE_OBJ;
     p = putF(o, p, F_TOKENS_AFTER_HEADER);
-
-    // body tokens, then the trailer
-    let pos = hEnd;
-    while (pos < at) {
-      const e = tokenEnd(b, pos, at);
-      if (e < 0) return false;
-      p = this.token(o, p, b, pos, e);
-      if (p < 0) return false;
-      o[p++] = COMMA;
-      pos = e;
-    }
-    if (this.positions) {
-      p = putF(o, p, O_TRAILER.type);
-      p = kn(o, p, F_POS_OFFSET, at - start);
-      p = kn(o, p, F_LENGTH, TRAILER);
-      p = putF(o, p, O_TRAILER.key);
-      p = digits(o, p, TRAILER_MAGIC);
-      p = putF(o, p, F_COUNT);
-    } else p = putF(o, p, O_TRAILER_STD);
-    p = digits(o, p, n);
-    o[p++] = CLOSE_OBJ;
-    if (this.raw) {
-      p = putF(o, p, F_DIAGS);
-      o[p++] = CLOSE_ARR;
-      p = putF(o, p, F_RAW);
-      p = hexq(o, p, b, start, end);
-      o[p++] = CLOSE_OBJ;
-    } else p = putF(o, p, F_END_CLEAN);
-    o[p++] = NL;
-    out.pos = p;
-    if (this.idHere === 1 && this.xnuMode === 'auto') this.slow.xnuSeen = true;
-    return true;
+    return p;
   }
 
   /** Opens a token object: merged fragment, or type + positions + first key. */
