@@ -1,16 +1,19 @@
 /**
  * CollectedRecord → one row of the store's records table (column order: store-schema.ts RECORD_COLUMNS).
  *
- * The record is decoded once; header, first subject token and first return token become typed columns, and the
- * NDJSON renderer supplies the `tokens` and `diagnostics` JSON (docs/json-format.md), so the store and
- * `bsmkit print --json` always agree on how a token looks. The renderer's bytes go into the chunk as they are
- * (no JS string per record), and every column is filled through store-columns.ts's buffers.
+ * Header, first subject token and first return token become typed columns, and the NDJSON renderer supplies the
+ * `tokens` and `diagnostics` JSON (docs/json-format.md), so the store and `bsmkit print --json` always agree on how a
+ * token looks. Clean records (most of them) are rendered from their bytes and their columns read from the bytes too,
+ * with no token objects; the rest are decoded (decodeRecord) and rendered from the decoded record. The renderer's
+ * bytes go into the chunk as they are (no JS string per record), and every column is filled through
+ * store-columns.ts's buffers.
  */
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
 import { decodeRecord } from '../format/decode-record.js';
 import type { BsmRecord, Bytes, Return32Token, Return64Token, SubjectToken } from '../format/types.js';
 import { addrText } from '../render/json/addr-text.js';
-import { createJsonRenderer, type EventDescriber, type JsonRenderer } from '../render/json/index.js';
+import { createJsonByteRenderer, type EventDescriber, type JsonByteRenderer } from '../render/json/index.js';
+import { tokenEnd } from '../format/token-index.js';
 import { bsmErrno } from '../render/errno.js';
 import type { CollectedRecord } from './sink.js';
 import { RECORD_COLUMNS } from './store-schema.js';
@@ -25,29 +28,39 @@ const C = Object.fromEntries(RECORD_COLUMNS.map(([name], i) => [name, i])) as Re
 /** JS Date's range (the NDJSON renderer's `time: null` rule): beyond it the TIMESTAMP column is NULL. */
 const MAX_MS = 8_640_000_000_000_000n;
 
-const TOKENS_KEY = ',"tokens":[';
-const DIAGS_KEY = '],"diagnostics":';
-const TOKENS_KEY_BYTES = Buffer.from(TOKENS_KEY);
-const DIAGS_KEY_BYTES = Buffer.from(DIAGS_KEY);
+const TOKENS_KEY_BYTES = Buffer.from(',"tokens":[');
+const DIAGS_KEY_BYTES = Buffer.from('],"diagnostics":');
 
 const ERRNO_NAMES: (string | null)[] = Array.from({ length: 256 }, (_, n) => bsmErrno(n).name ?? null);
 
 /** Address text by the 4-byte address (subjects repeat a handful of terminal addresses endlessly). */
 const ipv4Text = new Map<number, string>();
 function addrString(a: Bytes): string {
-  if (a.length !== 4) return addrText(a);
-  const k = ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+  return a.length === 4 ? addrAt(a, 0, 4) : addrText(a);
+}
+/** Text of the `len`-byte address at b[p]. */
+function addrAt(b: Buffer, p: number, len: number): string {
+  if (len !== 4) return addrText(b.subarray(p, p + len));
+  const k = b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
   let s = ipv4Text.get(k);
   if (s === undefined) {
     if (ipv4Text.size > 4096) ipv4Text.clear();
-    ipv4Text.set(k, (s = addrText(a)));
+    ipv4Text.set(k, (s = addrText(b.subarray(p, p + 4))));
   }
   return s;
 }
 
+// Big-endian reads from the record's bytes (plain byte arithmetic: cheaper here than DataView calls).
+const u16 = (b: Buffer, p: number): number => (b[p] << 8) | b[p + 1];
+const u32 = (b: Buffer, p: number): number => b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+
+/** Header token ids and their type names. */
+const HEADER_TYPES: Record<number, string> = { 0x14: 'header32', 0x15: 'header32_ex', 0x74: 'header64', 0x79: 'header64_ex' };
+const TRAILER_LEN = 7;
+
 /** Appends one row per record; keeps one NDJSON renderer so its XNU auto-detection spans records. */
 export class RecordRowWriter {
-  private readonly json: JsonRenderer;
+  private readonly json: JsonByteRenderer;
   private readonly events: EventDescriber;
   private readonly eventNames = new Map<number, string | null>();
   private readonly cols: AnyColumn[] = RECORD_COLUMNS.map(([, type]) => columnFor(type));
@@ -58,18 +71,7 @@ export class RecordRowWriter {
 
   constructor(events: EventDescriber) {
     this.events = events;
-    this.json = createJsonRenderer({ events });
-  }
-
-  /** The `tokens` and `diagnostics` JSON texts of a decoded record. */
-  jsonParts(rec: BsmRecord): { tokens: string; diagnostics: string } {
-    const line = this.json.record(rec);
-    // Keys cannot occur unescaped inside JSON string values, so the first `,"tokens":[` is the record's own key and
-    // the last `],"diagnostics":` is the one closing its token list (diagnostics is the last field).
-    const t = line.indexOf(TOKENS_KEY);
-    const d = line.lastIndexOf(DIAGS_KEY);
-    // The line ends with `}\n`.
-    return { tokens: line.slice(t + TOKENS_KEY.length - 1, d + 1), diagnostics: line.slice(d + DIAGS_KEY.length, line.length - 2) };
+    this.json = createJsonByteRenderer({ events });
   }
 
   /** Appends the records as DataChunks of up to CHUNK_ROWS rows. */
@@ -102,7 +104,7 @@ export class RecordRowWriter {
 
   private fill(row: number, r: CollectedRecord): void {
     const cols = this.cols;
-    const rec = decodeRecord(r.bytes, r.sourceOffset);
+    const b = r.bytes;
     (cols[C.id] as StringColumn).setText(row, r.id);
     (cols[C.seq] as Int64Column).set(row, r.seq);
     (cols[C.origin] as StringColumn).setText(row, r.origin);
@@ -110,6 +112,114 @@ export class RecordRowWriter {
     if (r.sourceFile === undefined) (cols[C.source_file] as StringColumn).setNull(row);
     else (cols[C.source_file] as StringColumn).setText(row, r.sourceFile);
     (cols[C.source_offset] as Int64Column).set(row, r.sourceOffset);
+    (cols[C.raw] as StringColumn).setBytes(row, b);
+    // The NDJSON line goes into the renderer's buffer; fillJson cuts tokens and diagnostics out of it.
+    this.jsonStart[row] = this.json.pending;
+    if (this.json.record(b, 0, b.length, r.sourceOffset)) this.fillClean(row, b);
+    else {
+      const rec = decodeRecord(b, r.sourceOffset);
+      this.fillDecoded(row, rec);
+      this.json.push(rec);
+    }
+    this.jsonEnd[row] = this.json.pending;
+  }
+
+  /**
+   * The columns of a clean record (the byte renderer took it: known tokens, exact length, valid trailer), read from
+   * its bytes. Field positions as in decode-token.ts; values equal fillDecoded's (test: field by field).
+   */
+  private fillClean(row: number, b: Buffer): void {
+    const cols = this.cols;
+    (cols[C.kind] as StringColumn).setText(row, 'record');
+    (cols[C.intact] as SmallIntColumn).set(row, 1);
+    const id = b[0];
+    (cols[C.header_type] as StringColumn).setText(row, HEADER_TYPES[id]);
+    (cols[C.header_version] as SmallIntColumn).set(row, b[5]);
+    (cols[C.header_size] as SmallIntColumn).set(row, u32(b, 1));
+    const event = u16(b, 6);
+    (cols[C.event] as SmallIntColumn).set(row, event);
+    const name = this.eventName(event);
+    if (name === null) cols[C.event_name].setNull(row);
+    else (cols[C.event_name] as StringColumn).setText(row, name);
+    (cols[C.modifier] as SmallIntColumn).set(row, u16(b, 8));
+    let t = 10;
+    const host = cols[C.host_addr] as StringColumn;
+    if (id === 0x15 || id === 0x79) {
+      const at = u32(b, 10);
+      host.setText(row, addrAt(b, 14, at));
+      t = 14 + at;
+    } else host.setNull(row);
+    const time = cols[C.time] as Int64Column, sec = cols[C.time_sec] as Int64Column, msec = cols[C.time_msec] as Int64Column;
+    let hdrEnd: number;
+    if (id === 0x14 || id === 0x15) {
+      const s = u32(b, t), ms = u32(b, t + 4);
+      time.set(row, (s * 1000 + ms) * 1000);
+      sec.set(row, s);
+      msec.set(row, ms);
+      hdrEnd = t + 8;
+    } else {
+      const sHi = u32(b, t), sLo = u32(b, t + 4), mHi = u32(b, t + 8), mLo = u32(b, t + 12);
+      sec.setHalves(row, sHi, sLo);
+      msec.setHalves(row, mHi, mLo);
+      if (sHi === 0 && mHi === 0) time.set(row, (sLo * 1000 + mLo) * 1000);
+      else {
+        const ms = (BigInt(sHi) * 4294967296n + BigInt(sLo)) * 1000n + BigInt(mHi) * 4294967296n + BigInt(mLo);
+        if (ms > MAX_MS) time.setNull(row);
+        else time.setBig(row, ms * 1000n);
+      }
+      hdrEnd = t + 16;
+    }
+
+    let subj = -1, ret = -1;
+    const limit = b.length - TRAILER_LEN;
+    for (let off = hdrEnd; off < limit && (subj < 0 || ret < 0); ) {
+      const tid = b[off];
+      if (subj < 0 && (tid === 0x24 || tid === 0x75 || tid === 0x7a || tid === 0x7c)) subj = off;
+      else if (ret < 0 && (tid === 0x27 || tid === 0x72)) ret = off;
+      const e = tokenEnd(b, off, limit);
+      if (e <= off) break;
+      off = e;
+    }
+    if (subj < 0) {
+      for (let i = C.auid; i <= C.terminal_addr; i++) cols[i].setNull(row);
+    } else {
+      const p = subj + 1, sid = b[subj];
+      (cols[C.auid] as SmallIntColumn).set(row, u32(b, p));
+      (cols[C.euid] as SmallIntColumn).set(row, u32(b, p + 4));
+      (cols[C.egid] as SmallIntColumn).set(row, u32(b, p + 8));
+      (cols[C.ruid] as SmallIntColumn).set(row, u32(b, p + 12));
+      (cols[C.rgid] as SmallIntColumn).set(row, u32(b, p + 16));
+      (cols[C.pid] as SmallIntColumn).set(row, u32(b, p + 20));
+      (cols[C.sid] as SmallIntColumn).set(row, u32(b, p + 24));
+      const wide = sid === 0x75 || sid === 0x7c;
+      const port = cols[C.terminal_port] as Int64Column;
+      if (wide) port.setHalves(row, u32(b, p + 28), u32(b, p + 32));
+      else port.set(row, u32(b, p + 28));
+      let q = p + (wide ? 36 : 32);
+      let at = 4;
+      if (sid === 0x7a || sid === 0x7c) {
+        at = u32(b, q);
+        q += 4;
+      }
+      (cols[C.terminal_addr] as StringColumn).setText(row, addrAt(b, q, at));
+    }
+    if (ret < 0) {
+      for (let i = C.ret_status; i <= C.ret_value; i++) cols[i].setNull(row);
+    } else {
+      const status = b[ret + 1];
+      (cols[C.ret_status] as SmallIntColumn).set(row, status);
+      const errno = ERRNO_NAMES[status];
+      if (errno === null) cols[C.ret_errno].setNull(row);
+      else (cols[C.ret_errno] as StringColumn).setText(row, errno);
+      const value = cols[C.ret_value] as Int64Column;
+      if (b[ret] === 0x72) value.setHalves(row, u32(b, ret + 2), u32(b, ret + 6));
+      else value.set(row, u32(b, ret + 2));
+    }
+  }
+
+  /** The columns of a record that needed the decoder (damaged, unusual tokens, standalone file token). */
+  private fillDecoded(row: number, rec: BsmRecord): void {
+    const cols = this.cols;
     (cols[C.kind] as StringColumn).setText(row, rec.kind);
     (cols[C.intact] as SmallIntColumn).set(row, rec.intact ? 1 : 0);
 
@@ -174,11 +284,6 @@ export class RecordRowWriter {
       if (typeof ret.value === 'bigint') (cols[C.ret_value] as Int64Column).setBig(row, ret.value);
       else (cols[C.ret_value] as Int64Column).set(row, ret.value);
     }
-    (cols[C.raw] as StringColumn).setBytes(row, r.bytes);
-    // The NDJSON line goes into the renderer's buffer; fillJson cuts tokens and diagnostics out of it.
-    this.jsonStart[row] = this.json.pending;
-    this.json.push(rec);
-    this.jsonEnd[row] = this.json.pending;
   }
 
   /** The `tokens` and `diagnostics` columns of the chunk's rows, as byte ranges of the rendered lines. */

@@ -80,6 +80,12 @@ export class Int64Column extends Column {
     this.halves[row * 2 + 1] = (v - lo) / TWO32;
   }
 
+  /** A u64 given as its big-endian 32-bit halves (as read from a record). */
+  setHalves(row: number, hi: number, lo: number): void {
+    this.halves[row * 2] = lo;
+    this.halves[row * 2 + 1] = hi;
+  }
+
   /** Unsigned columns: 0 ≤ v < 2^64. Signed ones: any int64. */
   setBig(row: number, v: bigint): void {
     if (v < 0n) this.big[row] = v;

@@ -1,13 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbSink, defaultStorePath, DEFAULT_STORE_PATH } from '../../src/sinks/duckdb-sink.js';
 import { RECORD_COLUMNS } from '../../src/sinks/store-schema.js';
 import { decodeRecord } from '../../src/format/decode-record.js';
-import { recordToJson } from '../../src/render/json/index.js';
+import { addrText, createJsonRenderer, recordToJson, type JsonRenderer } from '../../src/render/json/index.js';
+import { bsmErrno } from '../../src/render/errno.js';
+import type { BsmRecord } from '../../src/format/types.js';
 import { builtinEventTable } from '../../src/catalog/event-table.js';
 import { BsmkitError } from '../../src/errors.js';
 import { collectedFrom, REALISTIC, tempDir } from './helpers.js';
@@ -271,4 +273,78 @@ test('a store created with a primary key on id (older bsmkit) drops an id older 
   await s2.close();
   const c2 = await rows(db, `SELECT count(*) AS n, count(DISTINCT id) AS ids, max(seq) AS hi FROM records`);
   assert.deepEqual(c2[0], { n: 21n, ids: 21n, hi: 22n });
+});
+
+/** Every .bsm file under the conformance corpus (real and generated trails, damaged ones included). */
+function corpusFiles(dir = join(REPO, '../shared/conformance')): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...corpusFiles(p));
+    else if (e.name.endsWith('.bsm')) out.push(p);
+  }
+  return out.sort();
+}
+
+/** The row a record should become, straight from the decoded model (the reference for the byte-level path). */
+function expectedRow(rec: BsmRecord, json: JsonRenderer): Record<string, unknown> {
+  const big = (v: number | bigint | undefined): bigint | null => (v === undefined ? null : BigInt(v));
+  const h = rec.header;
+  const subj = rec.tokens.find((t, i) => i > 0 && (t.type === 'subject32' || t.type === 'subject64' || t.type === 'subject32_ex' || t.type === 'subject64_ex'));
+  const ret = rec.tokens.find((t, i) => i > 0 && (t.type === 'return32' || t.type === 'return64'));
+  const s = subj as (typeof subj & { auid: number; euid: number; egid: number; ruid: number; rgid: number; pid: number; sid: number; port: number | bigint; addr: Buffer }) | undefined;
+  const r = ret as (typeof ret & { status: number; value: number | bigint }) | undefined;
+  let ms: bigint | null = null;
+  if (h) {
+    ms = BigInt(h.sec) * 1000n + BigInt(h.msec);
+    if (ms > 8_640_000_000_000_000n) ms = null;
+  }
+  const line = JSON.parse(json.record(rec));
+  return {
+    kind: rec.kind, intact: rec.intact,
+    header_type: h?.type ?? null, header_version: h?.version ?? null, header_size: h?.size ?? null, event: h?.event ?? null,
+    event_name: h ? (events.describe(h.event)?.name ?? null) : null, modifier: h?.modifier ?? null,
+    ms, time_sec: big(h?.sec), time_msec: big(h?.msec),
+    host_addr: h && (h.type === 'header32_ex' || h.type === 'header64_ex') ? addrText(h.addr) : null,
+    auid: s?.auid ?? null, euid: s?.euid ?? null, egid: s?.egid ?? null, ruid: s?.ruid ?? null, rgid: s?.rgid ?? null,
+    pid: s?.pid ?? null, sid: s?.sid ?? null, terminal_port: big(s?.port), terminal_addr: s ? addrText(s.addr) : null,
+    ret_status: r?.status ?? null, ret_errno: r ? (bsmErrno(r.status).name ?? null) : null, ret_value: big(r?.value),
+    tokens: line.tokens, diagnostics: line.diagnostics,
+  };
+}
+
+test('every record of the conformance corpus: each column equals the decoded record (byte-level and decoded paths)', async (t) => {
+  const dir = tempDir(t);
+  const files = corpusFiles();
+  assert.ok(files.length >= 50, `corpus files: ${files.length}`);
+  let total = 0;
+  const types = new Set<string>();
+  for (const [n, file] of files.entries()) {
+    const recs = collectedFrom(file);
+    if (recs.length === 0) continue;
+    const db = join(dir, `store${n}.duckdb`);
+    const s = new DuckDbSink({ path: db, events });
+    await s.open();
+    await s.write(recs);
+    await s.close();
+    const got = await rows(db, `SELECT * EXCLUDE (id, seq, origin, recovered, source_file, source_offset, raw, time), epoch_ms(time)::BIGINT AS ms FROM records ORDER BY seq`);
+    assert.equal(got.length, recs.length, file);
+    // One renderer per file, as the sink keeps one: XNU detection carries over from earlier records.
+    const json = createJsonRenderer({ events });
+    for (let i = 0; i < recs.length; i++) {
+      const rec = decodeRecord(recs[i].bytes, recs[i].sourceOffset);
+      const want = expectedRow(rec, json);
+      const g = { ...got[i], tokens: JSON.parse(String(got[i].tokens)), diagnostics: JSON.parse(String(got[i].diagnostics)) };
+      assert.deepEqual(g, want, `${file} record ${i}`);
+      types.add(`${rec.header?.type}/${rec.intact}`);
+      for (const tok of rec.tokens) types.add(tok.type);
+    }
+    total += recs.length;
+  }
+  assert.ok(total > 2000, `records: ${total}`);
+  // The corpus reaches every header, subject and return form and damaged records (else this test proves less).
+  for (const ty of ['header32', 'header32_ex', 'header64', 'header64_ex', 'subject32', 'subject32_ex', 'subject64', 'subject64_ex', 'return32', 'return64']) {
+    assert.ok([...types].some((x) => x === ty || x.startsWith(ty + '/')), `corpus has no ${ty}`);
+  }
+  assert.ok(types.has('header32/false'), 'corpus has damaged records');
 });
