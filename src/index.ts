@@ -39,8 +39,8 @@ export type { HeaderInput, TokenInput } from './format/encode/index.js';
 // ---- render: presentation layers ---------------------------------------------------------------------------------
 export { createPrauditRenderer, createPrauditByteRenderer } from './render/praudit/index.js';
 export type { PrauditOptions, PrauditRenderer } from './render/praudit/index.js';
-export { createJsonRenderer, recordToJson } from './render/json/index.js';
-export type { JsonOptions, JsonRenderer, EventDescriber } from './render/json/index.js';
+export { createJsonRenderer, createJsonByteRenderer, recordToJson } from './render/json/index.js';
+export type { JsonOptions, JsonRenderer, JsonByteRenderer, EventDescriber } from './render/json/index.js';
 export { bsmErrno, errnoText } from './render/errno.js';
 export { hostPlatform, parsePlatform, PLATFORMS } from './render/platform.js';
 export type { Platform as RenderPlatform } from './render/platform.js';
