@@ -327,13 +327,13 @@ test('every record of the conformance corpus: each column equals the decoded rec
     await s.open();
     await s.write(recs);
     await s.close();
-    const got = await rows(db, `SELECT * EXCLUDE (id, seq, origin, recovered, source_file, source_offset, raw, time), epoch_ms(time)::BIGINT AS ms FROM records ORDER BY seq`);
+    const got = await rows(db, `SELECT * EXCLUDE (id, seq, origin, recovered, source_offset, raw, time), epoch_ms(time)::BIGINT AS ms FROM records ORDER BY seq`);
     assert.equal(got.length, recs.length, file);
     // One renderer per file, as the sink keeps one: XNU detection carries over from earlier records.
     const json = createJsonRenderer({ events });
     for (let i = 0; i < recs.length; i++) {
       const rec = decodeRecord(recs[i].bytes, recs[i].sourceOffset);
-      const want = expectedRow(rec, json);
+      const want = { source_file: file, ...expectedRow(rec, json) };
       const g = { ...got[i], tokens: JSON.parse(String(got[i].tokens)), diagnostics: JSON.parse(String(got[i].diagnostics)) };
       assert.deepEqual(g, want, `${file} record ${i}`);
       types.add(`${rec.header?.type}/${rec.intact}`);
