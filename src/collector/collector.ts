@@ -346,6 +346,7 @@ export class Collector {
       this.trailItem(item);
       // Backpressure: the trail keeps everything, so waiting here loses nothing.
       while (!this.stopping && (this.intakePaused || (this.reconciler && this.reconciler.trailBacklog > cap))) {
+        this.reconciler?.trailHeld(Date.now());
         await new Promise<void>((r) => {
           this.trailWaiters.push(r);
           setTimeout(r, 200);

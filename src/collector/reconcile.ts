@@ -106,6 +106,11 @@ export class Reconciler {
     else this.byHash.set(hash, [abs]);
   }
 
+  /** The trail reader is held back (backpressure): it has not caught up, so no pipe-only decision by timeout. */
+  trailHeld(now: number): void {
+    this.lastTrailAt = now;
+  }
+
   pushPipe(bytes: Buffer, offset: number, at: number): void {
     this.p.push({ bytes, hash: contentHash(bytes), offset, at });
     this.pipeBytes += bytes.length;
@@ -204,10 +209,11 @@ export class Reconciler {
         n++;
         continue;
       }
-      // No waiting pipe record has its copy among the unclaimed trail records. A trail record the pipe was drained
-      // after (mark) would have its pipe copy among them if it had one: when every waiting pipe record was looked
-      // up, such trail records were dropped by the pipe. (Without the mark the pipe may simply be behind.)
-      if (this.p.length - this.pHead <= LOOKAHEAD) n += this.resolveDrained();
+      // Neither the oldest waiting pipe record nor the LOOKAHEAD after it is among the unclaimed trail records. A
+      // trail record the pipe was drained after (mark) has its pipe copy, if any, among the waiting pipe records,
+      // and that copy would come after the oldest one, whose own trail copy is further on: so it has none — it was
+      // dropped. (Without the mark the pipe may simply be behind.)
+      n += this.resolveDrained();
       break;
     }
     if (this.pHead === this.p.length) n += this.resolveDrained();
