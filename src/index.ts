@@ -112,6 +112,12 @@ export type { AuditPipeDevice, PipeItem, PipeCursor, PipeLossReport, PipeDrain, 
 export { DuckDbSink, DEFAULT_STORE_PATH, defaultStorePath, openStoreReadOnly, NdjsonFileSink, StdoutSink, RECORD_COLUMNS, RECORDS_TABLE } from './sinks/index.js';
 export type { Sink, CollectedRecord, RecordOrigin, DuckDbSinkOptions, NdjsonFileSinkOptions, StdoutSinkOptions } from './sinks/index.js';
 
+// ---- spool and collector -----------------------------------------------------------------------------------------
+export { Spool, SpoolFullError, recordId } from './spool/index.js';
+export type { SpoolOptions, SpoolAppend, SpoolCheckpoints } from './spool/index.js';
+export { Collector, Reconciler, formatReport, statsLine, prometheusText, totalLost, readConfigFile, parseSinkFlag, createSinks } from './collector/index.js';
+export type { CollectorOptions, CollectorStats, CollectMode, RecordCounts, LossEntry, SinkStats, CollectConfig, SinkSpec, PipeDeviceSpec } from './collector/index.js';
+
 // ---- activity: process reconstruction, OCSF and ECS ------------------------------------------------------------
 export { ProcessTracker, processEvents, processEventsFromChunks, DEFAULT_REORDER_MS } from './activity/tracker.js';
 export type { TrackerOptions } from './activity/tracker.js';
