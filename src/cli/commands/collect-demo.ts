@@ -1,13 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../../errors.js';
 import { formatReport, statsLine } from '../../collector/accounting.js';
 import { Collector } from '../../collector/collector.js';
 import { createSinks } from '../../collector/config.js';
 import { readGroundTruth, startKernelModel, type Phase } from '../../testing/kernel-model/index.js';
 import type { CliIo } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = 'demonstration: the kernel model with wake-up bursts, bsmkit collect --source hybrid into DuckDB, report vs ground truth';
 
@@ -24,12 +23,7 @@ On macOS/FreeBSD, \`bsmkit collect --source hybrid\` does the same with the real
 `;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { seed: { type: 'string' }, keep: { type: 'boolean' }, ndjson: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandArgs({ args: argv, options: { seed: { type: 'string' }, keep: { type: 'boolean' }, ndjson: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     io.stdout.write(usage);
     return 0;

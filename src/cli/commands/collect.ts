@@ -1,12 +1,12 @@
 import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { UsageError } from '../../errors.js';
 import { formatReport } from '../../collector/accounting.js';
 import { Collector } from '../../collector/collector.js';
 import { createSinks, defaultMode, parseSinkFlag, readConfigFile, type CollectConfig } from '../../collector/config.js';
 import type { CliIo } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = 'collect audit records loss-free: trail, audit pipe or both (hybrid) → spool → DuckDB/NDJSON/stdout';
 
@@ -68,31 +68,26 @@ function dropPrivileges(user: string, spool: string, log: (l: string) => void): 
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        source: { type: 'string' },
-        config: { type: 'string' },
-        spool: { type: 'string' },
-        'spool-max': { type: 'string' },
-        'trail-dir': { type: 'string', multiple: true },
-        device: { type: 'string' },
-        model: { type: 'string' },
-        qlimit: { type: 'string' },
-        from: { type: 'string' },
-        sink: { type: 'string', multiple: true },
-        'stats-interval': { type: 'string' },
-        'metrics-port': { type: 'string' },
-        user: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: {
+      source: { type: 'string' },
+      config: { type: 'string' },
+      spool: { type: 'string' },
+      'spool-max': { type: 'string' },
+      'trail-dir': { type: 'string', multiple: true },
+      device: { type: 'string' },
+      model: { type: 'string' },
+      qlimit: { type: 'string' },
+      from: { type: 'string' },
+      sink: { type: 'string', multiple: true },
+      'stats-interval': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      user: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
   if (values.help) {
     io.stdout.write(usage);
     return 0;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BsmkitError, UsageError } from '../../errors.js';
 import { formatReport, prometheusText, type CollectorStats } from '../../collector/accounting.js';
 import type { CliIo } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 export const summary = "show a running or stopped collector's accounting (from its spool's state file)";
 
@@ -27,16 +27,11 @@ function alive(pid: number): boolean {
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { spool: { type: 'string' }, json: { type: 'boolean' }, prometheus: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: { spool: { type: 'string' }, json: { type: 'boolean' }, prometheus: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
   if (values.help) {
     io.stdout.write(usage);
     return 0;
