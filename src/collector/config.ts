@@ -27,9 +27,11 @@ export interface CollectConfig {
   statsIntervalSec?: number;
   metricsPort?: number;
   user?: string;
+  /** auditreduce selection options applied before the sinks (e.g. "-c ex -u 501"); the spool keeps everything. */
+  select?: string;
 }
 
-const KEYS = new Set(['source', 'spool', 'spoolMaxBytes', 'trailDirs', 'device', 'modelEndpoint', 'qlimit', 'from', 'sinks', 'statsIntervalSec', 'metricsPort', 'user']);
+const KEYS = new Set(['source', 'spool', 'spoolMaxBytes', 'trailDirs', 'device', 'modelEndpoint', 'qlimit', 'from', 'sinks', 'statsIntervalSec', 'metricsPort', 'user', 'select']);
 
 /** Reads and checks a config file; unknown keys and wrong types are usage errors naming the file. */
 export function readConfigFile(path: string): CollectConfig {
@@ -48,7 +50,7 @@ export function readConfigFile(path: string): CollectConfig {
   const num = (k: string): void => {
     if (c[k] !== undefined && (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || (c[k] as number) < 0)) throw new UsageError(`${path}: '${k}' must be a non-negative number`);
   };
-  ['source', 'spool', 'device', 'modelEndpoint', 'from', 'user'].forEach(str);
+  ['source', 'spool', 'device', 'modelEndpoint', 'from', 'user', 'select'].forEach(str);
   ['spoolMaxBytes', 'statsIntervalSec', 'metricsPort'].forEach(num);
   if (c.source !== undefined && !['trail', 'pipe', 'hybrid'].includes(c.source as string)) throw new UsageError(`${path}: 'source' must be trail, pipe or hybrid`);
   if (c.qlimit !== undefined && c.qlimit !== 'max' && typeof c.qlimit !== 'number') throw new UsageError(`${path}: 'qlimit' must be a number or "max"`);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { get } from 'node:http';
-import { startKernelModel } from '../../src/testing/kernel-model/index.js';
+import { readGroundTruth, startKernelModel } from '../../src/testing/kernel-model/index.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,4 +68,46 @@ test('collect: a bad config file is a usage error naming the file and the settin
     out = String((e as { stderr: string }).stderr);
   }
   assert.match(out, new RegExp(`${cfg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: unknown setting 'spoool'`));
+});
+
+test('collect --select: the sinks get only the records matching reduce options; the spool keeps them all', async () => {
+  const model = await startKernelModel({ seed: 9 });
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-cli-select-'));
+  const spool = join(dir, 'spool');
+  try {
+    await model.generate(3000);
+    await model.sync();
+    const written = readGroundTruth(model.info.truthDir).records.filter((r) => r.trail.fate === 'written');
+    const execs = written.filter((r) => r.event === 23 && !r.failed).length;
+    assert.ok(execs > 50, `the workload has successful execve records (${execs})`);
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'collect', '--source', 'trail', '--spool', spool, '--stats-interval', '0.2',
+      ...model.info.trailDirs.flatMap((d) => ['--trail-dir', d]), '--sink', `ndjson:${join(dir, 'out')}`, '--select=-m AUE_EXECVE -c +ex'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    for (let i = 0; i < 300 && !new RegExp(`total=${written.length} `).test(err); i++) await sleep(100);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    assert.match(err, new RegExp(`records spooled: +${written.length}\\b`));
+    const lines = readdirSync(join(dir, 'out')).map((n) => readFileSync(join(dir, 'out', n), 'utf8')).join('').trim().split('\n');
+    const events = lines.map((l) => (JSON.parse(l) as { header: { event: number } }).header.event);
+    assert.equal(events.length, execs);
+    assert.ok(events.every((e) => e === 23));
+  } finally {
+    await model.stop();
+  }
+});
+
+test('collect --select with a file or an unknown event is a usage error', () => {
+  const bad = (sel: string): string => {
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', main, 'collect', '--source', 'trail', `--select=${sel}`], { encoding: 'utf8', stdio: 'pipe' });
+      return 'exit 0';
+    } catch (e) {
+      const x = e as { status: number; stderr: string };
+      return `exit ${x.status}: ${x.stderr}`;
+    }
+  };
+  assert.match(bad('-m AUE_NO_SUCH_EVENT'), /^exit 1: .*AUE_NO_SUCH_EVENT/s);
+  assert.match(bad('-c ex /var/audit/current'), /^exit 1: .*not files/s);
 });

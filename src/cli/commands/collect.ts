@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { UsageError } from '../../errors.js';
 import { formatReport } from '../../collector/accounting.js';
 import { Collector } from '../../collector/collector.js';
+import { selectionFilter } from '../../collector/select-filter.js';
 import { createSinks, defaultMode, parseSinkFlag, readConfigFile, type CollectConfig } from '../../collector/config.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from '../args.js';
@@ -27,6 +28,8 @@ the audit pipe for latency, the trail for completeness, a durable spool in betwe
   --sink SPEC          duckdb[:PATH] | ndjson:DIR | stdout[:praudit|json], repeatable (default duckdb)
   --stats-interval S   print a stats line every S seconds to stderr (default 10; 0: never)
   --metrics-port PORT  serve Prometheus text on 127.0.0.1:PORT
+  --select="OPTS"      deliver only records matching these reduce options (e.g. --select="-c ex -u 501") to the
+                       sinks; the spool keeps every record (docs/reduce.md)
   --user NAME          drop privileges to NAME once the device is open (when started as root)
 
 SIGINT/SIGTERM: clean shutdown (the pipe is read to empty, sinks catch up) and a final report on stderr.
@@ -84,6 +87,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       'stats-interval': { type: 'string' },
       'metrics-port': { type: 'string' },
       user: { type: 'string' },
+      select: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -113,6 +117,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const statsSec = num(values['stats-interval'], 'stats-interval') ?? cfg.statsIntervalSec ?? 10;
   const metricsPort = num(values['metrics-port'], 'metrics-port') ?? cfg.metricsPort;
   const user = values.user ?? cfg.user;
+  const selectExpr = values.select ?? cfg.select;
+  const select = selectExpr !== undefined ? selectionFilter(selectExpr) : undefined;
   const log = (l: string): void => void io.stderr.write(l + '\n');
 
   if (source !== 'pipe') for (const d of trailDirs) if (!existsSync(d)) log(`bsmkit collect: trail directory ${d} does not exist (yet)`);
@@ -126,6 +132,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     qlimit,
     from,
     sinks,
+    select,
     statsIntervalMs: statsSec * 1000,
     prometheusPort: metricsPort,
     log,
