@@ -172,7 +172,10 @@ describe('pipe drops', () => {
       const total = t.dropsByReason.alloc + t.dropsByReason.qlimit;
       assert.equal(c.losses.reduce((n, l) => n + l.records, 0), total, 'every drop accounted for');
       if (t.dropsByReason.qlimit === 0) assert.ok(c.losses.every((l) => !l.exact), 'not tail drops: approximate positions');
-      // an approximate position is never before the true one (it is the latest point it can be)
+      // an approximate position is never before the true one (it is the latest point it can be). Checked when only
+      // allocation failures happened: with a starved drain, tail drops mixed in can be placed at the earliest point
+      // instead (docs/audit-pipe.md, "Where drops are placed").
+      if (t.dropsByReason.qlimit > 0) return;
       let ti = 0;
       for (const l of c.losses) {
         let n = 0;
