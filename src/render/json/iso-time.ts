@@ -56,6 +56,26 @@ export class IsoTimeWriter {
     r = (r - s) / 60;
     const m = r % 60;
     const h = (r - m) / 60;
+    return this.emit(o, p, h, m, s, milli);
+  }
+
+  /** put() for the common case, a 32-bit second and msec < 1000 (no carry): small-integer arithmetic only. */
+  private put32(o: Uint8Array, p: number, sec: number, msec: number): number {
+    const day = Math.floor(sec / 86400);
+    if (day !== this.day) {
+      this.day = day;
+      this.prefix = new Uint8Array(Buffer.from(new Date(day * DAY_MS).toISOString().slice(0, 11), 'latin1'));
+    }
+    const r = sec - day * 86400;
+    const h = (r / 3600) | 0;
+    const rm = r - h * 3600;
+    const m = (rm / 60) | 0;
+    const s = rm - m * 60;
+    return this.emit(o, p, h, m, s, msec);
+  }
+
+  /** `"YYYY-MM-DDThh:mm:ss.mmmZ"` from the current day's prefix and the time of day. */
+  private emit(o: Uint8Array, p: number, h: number, m: number, s: number, milli: number): number {
     o[p++] = 0x22;
     const pre = this.prefix;
     for (let i = 0; i < 11; i++) o[p++] = pre[i];
@@ -71,38 +91,6 @@ export class IsoTimeWriter {
     o[p++] = 48 + ((milli / 100) | 0);
     o[p++] = 48 + (((milli / 10) | 0) % 10);
     o[p++] = 48 + (milli % 10);
-    o[p++] = 0x5a;
-    o[p++] = 0x22;
-    return p;
-  }
-
-  /** put() for the common case, a 32-bit second and msec < 1000 (no carry): small-integer arithmetic only. */
-  private put32(o: Uint8Array, p: number, sec: number, msec: number): number {
-    const day = Math.floor(sec / 86400);
-    if (day !== this.day) {
-      this.day = day;
-      this.prefix = new Uint8Array(Buffer.from(new Date(day * DAY_MS).toISOString().slice(0, 11), 'latin1'));
-    }
-    const r = sec - day * 86400;
-    const h = (r / 3600) | 0;
-    const rm = r - h * 3600;
-    const m = (rm / 60) | 0;
-    const s = rm - m * 60;
-    o[p++] = 0x22;
-    const pre = this.prefix;
-    for (let i = 0; i < 11; i++) o[p++] = pre[i];
-    o[p++] = 48 + ((h / 10) | 0);
-    o[p++] = 48 + (h % 10);
-    o[p++] = 0x3a;
-    o[p++] = 48 + ((m / 10) | 0);
-    o[p++] = 48 + (m % 10);
-    o[p++] = 0x3a;
-    o[p++] = 48 + ((s / 10) | 0);
-    o[p++] = 48 + (s % 10);
-    o[p++] = 0x2e;
-    o[p++] = 48 + ((msec / 100) | 0);
-    o[p++] = 48 + (((msec / 10) | 0) % 10);
-    o[p++] = 48 + (msec % 10);
     o[p++] = 0x5a;
     o[p++] = 0x22;
     return p;
