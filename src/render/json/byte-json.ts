@@ -449,12 +449,11 @@ class ByteRenderer implements JsonByteRenderer {
     return p + 1;
   }
 
-  /** Every kind this path renders (the hot ones are also in their own methods above). */
+  /** Every other kind this path renders (token() sends the hot ones to their own methods above). */
   private tokenAny(o: Buffer, p: number, b: Buffer, off: number, e: number): number {
     const id = b[off];
     const q = off + 1;
     switch (id) {
-      case 0x24:
       case 0x26:
       case 0x75:
       case 0x77:
@@ -490,33 +489,25 @@ class ByteRenderer implements JsonByteRenderer {
         p = addrq(o, p, b, a, type);
         break;
       }
-      case 0x27:
       case 0x72: {
         const st = b[q];
         if (this.positions) {
-          p = putF(o, p, id === 0x27 ? O_RETURN32 : O_RETURN64);
+          p = putF(o, p, O_RETURN64);
           p = kn(o, p, F_POS_OFFSET, off - this.rs);
           p = kn(o, p, F_LENGTH, e - off);
           p = putF(o, p, this.errno[st]);
           p = putF(o, p, F_VALUE);
-        } else p = putF(o, p, (id === 0x27 ? this.ret32 : this.ret64)[st]);
-        p = id === 0x27 ? digits(o, p, u32(q + 1)) : u64q(o, p, b, q + 1);
+        } else p = putF(o, p, this.ret64[st]);
+        p = u64q(o, p, b, q + 1);
         break;
       }
-      case 0x2d:
-      case 0x71: {
-        const wide = id === 0x71;
-        p = this.open(o, p, wide ? O_ARG64 : O_ARG32, off, e);
+      case 0x71:
+        p = this.open(o, p, O_ARG64, off, e);
         p = digits(o, p, b[q]);
         p = putF(o, p, F_VALUE);
-        p = wide ? u64q(o, p, b, q + 1) : digits(o, p, u32(q + 1));
+        p = u64q(o, p, b, q + 1);
         p = putF(o, p, F_TEXT);
-        p = strv(o, p, F_TEXT_HEX, b, q + (wide ? 11 : 7), e);
-        break;
-      }
-      case 0x23:
-        p = this.open(o, p, O_PATH, off, e);
-        p = strv(o, p, F_PATH_HEX, b, q + 2, e);
+        p = strv(o, p, F_TEXT_HEX, b, q + 11, e);
         break;
       case 0x28:
         p = this.open(o, p, O_TEXT, off, e);
@@ -526,9 +517,8 @@ class ByteRenderer implements JsonByteRenderer {
         p = this.open(o, p, O_ZONENAME, off, e);
         p = strv(o, p, F_ZONE_HEX, b, q + 2, e);
         break;
-      case 0x3e:
       case 0x73:
-        p = this.open(o, p, id === 0x3e ? O_ATTR32 : O_ATTR64, off, e);
+        p = this.open(o, p, O_ATTR64, off, e);
         p = digits(o, p, u32(q));
         p = kn(o, p, F_UID, u32(q + 4));
         p = kn(o, p, F_GID, u32(q + 8));
@@ -536,7 +526,7 @@ class ByteRenderer implements JsonByteRenderer {
         p = putF(o, p, F_NODEID);
         p = u64q(o, p, b, q + 16);
         p = putF(o, p, F_DEV);
-        p = id === 0x3e ? digits(o, p, u32(q + 24)) : u64q(o, p, b, q + 24);
+        p = u64q(o, p, b, q + 24);
         break;
       case 0x3c:
       case 0x3d:
@@ -552,11 +542,6 @@ class ByteRenderer implements JsonByteRenderer {
         p = this.stringList(o, p, b, off + (short ? 3 : 5), count);
         break;
       }
-      case 0x52:
-        p = this.open(o, p, O_EXIT, off, e);
-        p = digits(o, p, u32(q));
-        p = kn(o, p, F_VALUE, u32(q + 4));
-        break;
       case 0x22: {
         p = this.open(o, p, O_IPC, off, e);
         const type = b[q];
