@@ -93,16 +93,18 @@ export function parseSinkFlag(spec: string, cwd: string): SinkSpec {
   }
 }
 
-/** Builds the sinks (the sink modules are loaded only when used: DuckDB is a native module). */
+/**
+ * Builds the sinks. The DuckDB store and NDJSON files run on worker threads (sinks/worker-sink.ts), so their
+ * rendering never holds up intake; stdout stays on the main thread (a worker's stdout goes through it anyway).
+ */
 export async function createSinks(specs: SinkSpec[]): Promise<Sink[]> {
   const out: Sink[] = [];
+  const { WorkerSink } = await import('../sinks/worker-sink.js');
   for (const s of specs) {
     if (s.type === 'duckdb') {
-      const { DuckDbSink } = await import('../sinks/duckdb-sink.js');
-      out.push(new DuckDbSink({ path: s.path }));
+      out.push(new WorkerSink({ kind: 'duckdb', options: { path: s.path } }));
     } else if (s.type === 'ndjson') {
-      const { NdjsonFileSink } = await import('../sinks/ndjson-file-sink.js');
-      out.push(new NdjsonFileSink({ dir: s.dir, maxBytes: s.maxBytes, maxAgeMs: s.maxAgeSec === undefined ? undefined : s.maxAgeSec * 1000 }));
+      out.push(new WorkerSink({ kind: 'ndjson', options: { dir: s.dir, maxBytes: s.maxBytes, maxAgeMs: s.maxAgeSec === undefined ? undefined : s.maxAgeSec * 1000 } }));
     } else {
       const { StdoutSink } = await import('../sinks/stdout-sink.js');
       out.push(new StdoutSink({ format: s.format }));

@@ -18,7 +18,7 @@ import { BsmkitError } from '../errors.js';
 import type { EventDescriber } from '../render/json/index.js';
 import { ensurePrivateDir, makePrivate, withPrivateUmask } from './private-files.js';
 import { RecordRowWriter } from './record-row.js';
-import { CREATE_META_SQL, createRecordsTableSql, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
+import { CREATE_META_SQL, createRecordsTableSql, DUCKDB_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
 import type { CollectedRecord, Sink } from './sink.js';
 
 /** Where a collector running as root keeps its store (the BSD/macOS convention for daemon state). */
@@ -89,6 +89,7 @@ class RecentIds {
 
 export class DuckDbSink implements Sink {
   readonly name: string;
+  readonly catchUpBatch = DUCKDB_ROW_GROUP;
   readonly path: string;
   private readonly events: EventDescriber | undefined;
   private readonly config: Record<string, string>;

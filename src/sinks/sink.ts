@@ -8,6 +8,8 @@
  * `lastSeq()` to store each record exactly once.
  */
 
+import type { RawBatch } from '../spool/raw-batch.js';
+
 /** Where a record came from in a collector run. */
 export type RecordOrigin =
   /** Read from the audit pipe as it happened. */
@@ -34,6 +36,12 @@ export interface CollectedRecord {
 export interface Sink {
   /** Short unique name, used for its checkpoint and in reports (e.g. "duckdb", "ndjson", "stdout"). */
   readonly name: string;
+  /**
+   * The batch size the sink stores most cheaply when it is behind (e.g. DuckDB: one row group, written straight to
+   * the database file instead of through the WAL). The collector uses it while the sink's lag is at least this
+   * large, and its usual batch size otherwise (live, low latency).
+   */
+  readonly catchUpBatch?: number;
   /** Prepares the sink (opens files, creates tables). */
   open(): Promise<void>;
   /**
@@ -41,6 +49,11 @@ export interface Sink {
    * checkpoint to the batch's last seq); rejects on failure (the collector retries later from the checkpoint).
    */
   write(batch: readonly CollectedRecord[]): Promise<void>;
+  /**
+   * Optional: write() of a spool RawBatch, without record objects made on the collector's thread (a sink that runs
+   * on its own thread makes them there). Used when no selection filters the records; same contract as write().
+   */
+  writeRaw?(raw: RawBatch): Promise<void>;
   /**
    * The highest seq the sink itself knows it has stored, when it can tell (e.g. a table column). The collector
    * resumes from max(its checkpoint, lastSeq) so a crash between the sink's commit and the checkpoint write does

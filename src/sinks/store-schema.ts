@@ -8,6 +8,9 @@
 /** Bumped on any incompatible change; stored in `bsmkit_store_meta` and checked on open. */
 export const STORE_SCHEMA_VERSION = 1;
 
+/** DuckDB's row group: a transaction of at least this many rows writes them straight to the database file. */
+export const DUCKDB_ROW_GROUP = 122_880;
+
 /** The records table. */
 export const RECORDS_TABLE = 'records';
 

@@ -25,14 +25,12 @@ import {
 import { join } from 'node:path';
 import { BsmkitError } from '../errors.js';
 import type { CollectedRecord, RecordOrigin } from '../sinks/sink.js';
-import { recordId } from './record-id.js';
+import { emptyRawBatch, FLAG_PIPE_ONLY, materialize, NO_SOURCE, ORIGINS, type RawBatch } from './raw-batch.js';
 
 const ENTRY = 16;
-const NO_FILE = 0xffff;
-const ORIGINS: RecordOrigin[] = ['pipe', 'trail', 'recovered'];
+const NO_FILE = NO_SOURCE;
 const ORIGIN_CODE: Record<RecordOrigin, number> = { pipe: 0, trail: 1, recovered: 2 };
-/** Entry flag: the record has no trail copy (kept from the pipe: trail write failure or LOCAL-only selection). */
-export const FLAG_PIPE_ONLY = 1;
+export { FLAG_PIPE_ONLY } from './raw-batch.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -519,10 +517,18 @@ export class Spool {
    * bytes are views of one fresh buffer per call.
    */
   read(fromSeq: number, max = 4096, maxBytes = 4 << 20): CollectedRecord[] {
+    return materialize(this.readRaw(fromSeq, max, maxBytes));
+  }
+
+  /**
+   * read() without the record objects: the bytes in one fresh buffer plus the entries as typed arrays, cheap to hand
+   * to another thread (sinks/worker-sink.ts). Empty (count 0) past the end.
+   */
+  readRaw(fromSeq: number, max = 4096, maxBytes = 4 << 20): RawBatch {
     const seg = this.segmentFor(fromSeq);
     if (!seg) {
       if (fromSeq < this.firstSeq) throw new BsmkitError('BSMKIT_E_SPOOL', `spool: record ${fromSeq} was removed (the spool starts at ${this.firstSeq})`);
-      return [];
+      return emptyRawBatch(fromSeq);
     }
     const m = this.metaOf(seg);
     const i0 = fromSeq - seg.firstSeq;
@@ -530,27 +536,25 @@ export class Spool {
     const start = m.dataOffs[i0]!;
     while (i1 > i0 + 1 && m.dataOffs[i1]! - start > maxBytes) i1--;
     const len = m.dataOffs[i1]! - start;
-    const buf = Buffer.allocUnsafe(len);
+    const data = Buffer.allocUnsafeSlow(len);
     const fd = this.readFd(seg);
     let got = 0;
     while (got < len) {
-      const n = readSync(fd, buf, got, len - got, start + got);
+      const n = readSync(fd, data, got, len - got, start + got);
       if (n <= 0) throw new BsmkitError('BSMKIT_E_SPOOL', `spool ${seg.dataPath}: short read at ${start + got}`);
       got += n;
     }
-    const out: CollectedRecord[] = [];
-    for (let i = i0; i < i1; i++) {
-      const a = m.dataOffs[i]! - start;
-      const bytes = buf.subarray(a, a + m.lens[i]!);
-      const f = m.files[i]!;
-      const sourceFile = f === NO_FILE ? undefined : this.sourceNames[f];
-      const sourceOffset = m.srcOffs[i]!;
-      const r: CollectedRecord = { seq: seg.firstSeq + i, id: recordId(bytes, sourceFile, sourceOffset), bytes, origin: ORIGINS[m.origins[i]!] ?? 'trail', sourceOffset };
-      if (sourceFile !== undefined) r.sourceFile = sourceFile;
-      if (m.flags[i]! & FLAG_PIPE_ONLY) (r as CollectedRecord & { pipeOnly?: boolean }).pipeOnly = true;
-      out.push(r);
-    }
-    return out;
+    return {
+      firstSeq: seg.firstSeq + i0,
+      count: i1 - i0,
+      data,
+      lens: m.lens.slice(i0, i1),
+      origins: m.origins.slice(i0, i1),
+      flags: m.flags.slice(i0, i1),
+      files: m.files.slice(i0, i1),
+      srcOffs: m.srcOffs.slice(i0, i1),
+      sourceNames: this.sourceNames.slice(),
+    };
   }
 
   /**

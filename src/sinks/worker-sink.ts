@@ -1,0 +1,115 @@
+/**
+ * A built-in sink run on its own worker thread. Rendering rows and DuckDB's inserts cost several µs per record: on
+ * the collector's main thread that work would hold up the trail, the reconciliation and the spool, so the store
+ * would slow intake down instead of just lagging behind it (its lag is what the spool absorbs).
+ *
+ * The collector hands spooled records over as a RawBatch (spool/raw-batch.ts): the buffers are transferred, and the
+ * record objects and ids are made on the worker. Errors come back with their code and message.
+ */
+import { Worker } from 'node:worker_threads';
+import { BsmkitError } from '../errors.js';
+import { packRecords, type RawBatch } from '../spool/raw-batch.js';
+import { workerUrl } from '../worker-url.js';
+import type { DuckDbSinkOptions } from './duckdb-sink.js';
+import type { NdjsonFileSinkOptions } from './ndjson-file-sink.js';
+import type { CollectedRecord, Sink } from './sink.js';
+import { DUCKDB_ROW_GROUP } from './store-schema.js';
+
+/** What the worker builds (options must be plain data: no functions cross threads). */
+export type WorkerSinkSpec =
+  | { kind: 'duckdb'; options?: Omit<DuckDbSinkOptions, 'events'> }
+  | { kind: 'ndjson'; options: Omit<NdjsonFileSinkOptions, 'events' | 'now'> };
+
+/** Requests to the worker (sink-worker.ts) and its replies. */
+type SinkCall = { op: 'open' | 'lastSeq' | 'close' } | { op: 'write'; raw: RawBatch; seqs?: Float64Array; ids?: string[] };
+export type SinkRequest = SinkCall & { id: number };
+export type SinkReply = { id: number; ok: true; value?: number } | { id: number; ok: false; message: string; code?: string };
+
+export class WorkerSink implements Sink {
+  readonly name: string;
+  readonly catchUpBatch?: number;
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: number | undefined) => void; reject: (e: Error) => void }>();
+  private exitError: Error | undefined;
+
+  constructor(private readonly spec: WorkerSinkSpec) {
+    this.name = spec.options?.name ?? spec.kind;
+    if (spec.kind === 'duckdb') this.catchUpBatch = DUCKDB_ROW_GROUP;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    this.exitError = undefined;
+    const w = new Worker(workerUrl(import.meta.url, './sink-worker'), { workerData: this.spec });
+    w.on('message', (m: SinkReply) => {
+      const p = this.waiting.get(m.id);
+      if (!p) return;
+      this.waiting.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new BsmkitError(m.code ?? 'BSMKIT_E_SINK', m.message));
+    });
+    const fail = (err: Error): void => {
+      this.exitError = err;
+      this.worker = undefined;
+      for (const p of this.waiting.values()) p.reject(err);
+      this.waiting.clear();
+    };
+    w.on('error', (err) => fail(new BsmkitError('BSMKIT_E_SINK', `sink ${this.name}: worker thread failed: ${err.message}`, { cause: err })));
+    w.on('exit', (code) => {
+      if (this.worker === w) fail(new BsmkitError('BSMKIT_E_SINK', `sink ${this.name}: worker thread exited (code ${code})`));
+    });
+    return (this.worker = w);
+  }
+
+  private call(req: SinkCall, transfer: ArrayBuffer[] = []): Promise<number | undefined> {
+    const w = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      w.postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  async open(): Promise<void> {
+    await this.call({ op: 'open' });
+  }
+
+  /** Records packed into one buffer and sent (their seqs may have gaps: a selection filtered them). */
+  async write(batch: readonly CollectedRecord[]): Promise<void> {
+    if (batch.length === 0) return;
+    const { raw, seqs } = packRecords(batch);
+    // The records' own ids go along: write() stores what it is given (the worker would derive the same ones from a
+    // spool batch, but a caller may have its own).
+    await this.call({ op: 'write', raw, seqs, ids: batch.map((r) => r.id) }, transferList(raw, seqs));
+  }
+
+  /** A spool RawBatch, handed over without making record objects here. Its buffers are transferred (unusable after). */
+  async writeRaw(raw: RawBatch): Promise<void> {
+    if (raw.count === 0) return;
+    await this.call({ op: 'write', raw }, transferList(raw));
+  }
+
+  async lastSeq(): Promise<number | undefined> {
+    return this.call({ op: 'lastSeq' });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    try {
+      await this.call({ op: 'close' });
+    } finally {
+      this.worker = undefined;
+      await w.terminate();
+    }
+  }
+}
+
+function transferList(raw: RawBatch, seqs?: Float64Array): ArrayBuffer[] {
+  const arrays: ArrayBufferView[] = [raw.data, raw.lens, raw.origins, raw.flags, raw.files, raw.srcOffs];
+  if (seqs) arrays.push(seqs);
+  const out = new Set<ArrayBuffer>();
+  for (const a of arrays) if (a.byteLength > 0 && a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer);
+  return [...out];
+}
