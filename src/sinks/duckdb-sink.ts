@@ -20,6 +20,9 @@ import { ensurePrivateDir, makePrivate, withPrivateUmask } from './private-files
 import { RecordRowWriter } from './record-row.js';
 import { CREATE_META_SQL, createRecordsTableSql, DUCKDB_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
 import type { CollectedRecord, Sink } from './sink.js';
+import { materialize, NO_SOURCE, type RawBatch } from '../spool/raw-batch.js';
+import { idText, recordIdLanes } from '../spool/record-id.js';
+import { RecentIds } from './recent-ids.js';
 
 /** Where a collector running as root keeps its store (the BSD/macOS convention for daemon state). */
 export const DEFAULT_STORE_PATH = '/var/db/bsmkit/store.duckdb';
@@ -63,29 +66,6 @@ export const RECENT_IDS = 1 << 17;
 
 /** Stores created before the table lost its primary key still have it: a duplicate there fails the insert. */
 const DUPLICATE_KEY = /duplicate key|violates primary key|constraint/i;
-
-/** The ids of the last `size` stored records: a set for lookups, a ring for eviction in store order. */
-class RecentIds {
-  private readonly set = new Set<string>();
-  private readonly ring: (string | undefined)[];
-  private next = 0;
-
-  constructor(private readonly size: number) {
-    this.ring = new Array<string | undefined>(size);
-  }
-
-  has(id: string): boolean {
-    return this.set.has(id);
-  }
-
-  add(id: string): void {
-    const old = this.ring[this.next];
-    if (old !== undefined) this.set.delete(old);
-    this.ring[this.next] = id;
-    this.next = (this.next + 1) % this.size;
-    this.set.add(id);
-  }
-}
 
 export class DuckDbSink implements Sink {
   readonly name: string;
@@ -180,11 +160,18 @@ export class DuckDbSink implements Sink {
     }
   }
 
+  /** write() of a spool RawBatch (the collector's path): the same checks, rows filled from the batch's arrays. */
+  writeRaw(raw: RawBatch): Promise<void> {
+    const p = this.chain.then(() => this.writeRawNow(raw));
+    this.chain = p.catch(() => undefined);
+    return p.then(() => undefined);
+  }
+
   private async writeNow(batch: readonly CollectedRecord[]): Promise<DuckDbWriteStats> {
-    const conn = this.conn, a = this.appender, rows = this.rows;
-    if (!conn || !a || !rows) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `duckdb sink ${this.path} is not open`);
+    const rows = this.rows;
+    if (!rows) throw this.closedError();
     const stats: DuckDbWriteStats = { inserted: 0, skippedBySeq: 0, skippedById: 0 };
-    let fresh: CollectedRecord[] = [];
+    const fresh: CollectedRecord[] = [];
     let max = this.stored;
     for (const r of batch) {
       if (r.seq <= this.stored) {
@@ -199,14 +186,63 @@ export class DuckDbSink implements Sink {
         fresh.push(r);
       }
     }
-    if (fresh.length === 0) {
+    return this.store(stats, max, fresh.length, () => fresh, (a) => rows.appendBatch(a, fresh));
+  }
+
+  private async writeRawNow(raw: RawBatch): Promise<DuckDbWriteStats> {
+    const rows = this.rows;
+    if (!rows) throw this.closedError();
+    const stats: DuckDbWriteStats = { inserted: 0, skippedBySeq: 0, skippedById: 0 };
+    const pick = new Int32Array(raw.count);
+    const ids: string[] = [];
+    const lanes = new Uint32Array(2);
+    let max = this.stored;
+    let at = 0;
+    for (let i = 0; i < raw.count; i++) {
+      const seq = raw.firstSeq + i;
+      const len = raw.lens[i]!;
+      const start = at;
+      at += len;
+      if (seq <= this.stored) {
+        stats.skippedBySeq++;
+        continue;
+      }
+      max = seq;
+      const f = raw.files[i]!;
+      recordIdLanes(raw.data.subarray(start, start + len), f === NO_SOURCE ? undefined : raw.sourceNames[f], raw.srcOffs[i]!, lanes);
+      const hi = lanes[0]!, lo = lanes[1]!;
+      if (this.recent.hasKey(hi, lo)) stats.skippedById++;
+      else {
+        this.recent.addKey(hi, lo);
+        pick[ids.length] = i;
+        ids.push(idText(hi, lo));
+      }
+    }
+    const picked = pick.subarray(0, ids.length);
+    const records = (): CollectedRecord[] => {
+      const all = materialize(raw);
+      return Array.from(picked, (i) => all[i]!);
+    };
+    return this.store(stats, max, ids.length, records, (a) => rows.appendRaw(a, raw, picked, ids));
+  }
+
+  /**
+   * Stores `count` fresh rows (appended by `append`) in one transaction and advances the stored seq to `max`.
+   * `records()` gives them as objects for the rare retry in stores created with a primary key.
+   */
+  private async store(stats: DuckDbWriteStats, max: number, count: number, records: () => CollectedRecord[], append: (a: DuckDBAppender) => void): Promise<DuckDbWriteStats> {
+    const conn = this.conn, a = this.appender, rows = this.rows;
+    if (!conn || !a || !rows) throw this.closedError();
+    if (count === 0) {
       // Nothing new (a replay, or only duplicates): nothing to commit, but the seqs are done.
       this.stored = max;
       return this.count(stats);
     }
     try {
-      await withPrivateUmask(() => this.appendInTransaction(conn, a, rows, fresh));
+      await withPrivateUmask(() => this.appendInTransaction(conn, a, append));
+      stats.inserted = count;
     } catch (err) {
+      let fresh = records();
       if (!DUPLICATE_KEY.test((err as Error).message)) {
         await this.forgetUnstored();
         throw this.writeError(fresh, err);
@@ -225,22 +261,26 @@ export class DuckDbSink implements Sink {
       }
       fresh = keep;
       try {
-        if (fresh.length > 0) await withPrivateUmask(() => this.appendInTransaction(conn, a, rows, fresh));
+        if (fresh.length > 0) await withPrivateUmask(() => this.appendInTransaction(conn, a, (ap) => rows.appendBatch(ap, fresh)));
       } catch (err2) {
         await this.forgetUnstored();
         throw this.writeError(fresh, err2);
       }
+      stats.inserted = fresh.length;
     }
-    stats.inserted = fresh.length;
     this.stored = max;
     this.protect();
     return this.count(stats);
   }
 
-  private async appendInTransaction(conn: DuckDBConnection, a: DuckDBAppender, rows: RecordRowWriter, batch: CollectedRecord[]): Promise<void> {
+  private closedError(): BsmkitError {
+    return new BsmkitError('BSMKIT_E_SINK_CLOSED', `duckdb sink ${this.path} is not open`);
+  }
+
+  private async appendInTransaction(conn: DuckDBConnection, a: DuckDBAppender, append: (a: DuckDBAppender) => void): Promise<void> {
     await conn.run('BEGIN TRANSACTION');
     try {
-      rows.appendBatch(a, batch);
+      append(a);
       a.flushSync();
       await conn.run('COMMIT');
     } catch (err) {

@@ -15,7 +15,8 @@ import { addrText } from '../render/json/addr-text.js';
 import { createJsonByteRenderer, type EventDescriber, type JsonByteRenderer } from '../render/json/index.js';
 import { tokenEnd } from '../format/token-index.js';
 import { bsmErrno } from '../render/errno.js';
-import type { CollectedRecord } from './sink.js';
+import type { CollectedRecord, RecordOrigin } from './sink.js';
+import { NO_SOURCE, ORIGINS, type RawBatch } from '../spool/raw-batch.js';
 import { RECORD_COLUMNS } from './store-schema.js';
 import { CHUNK_ROWS, chunkVector, columnFor, setChunkSize, type AnyColumn, Int64Column, SmallIntColumn, StringColumn } from './store-columns.js';
 
@@ -76,16 +77,37 @@ export class RecordRowWriter {
 
   /** Appends the records as DataChunks of up to CHUNK_ROWS rows. */
   appendBatch(a: DuckDBAppender, batch: readonly CollectedRecord[]): void {
+    this.appendRows(a, batch.length, (row, i) => {
+      const r = batch[i];
+      this.fill(row, r.bytes, r.seq, r.id, r.origin, r.sourceFile, r.sourceOffset);
+    });
+  }
+
+  /**
+   * Appends the records `pick` of a spool batch with their `ids`, straight from its arrays (no record objects: the
+   * collector's catch-up batches are a row group large).
+   */
+  appendRaw(a: DuckDBAppender, raw: RawBatch, pick: Int32Array, ids: readonly string[]): void {
+    const data = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+    const starts = new Float64Array(raw.count);
+    for (let i = 1; i < raw.count; i++) starts[i] = starts[i - 1] + raw.lens[i - 1];
+    this.appendRows(a, pick.length, (row, k) => {
+      const i = pick[k], f = raw.files[i], start = starts[i];
+      this.fill(row, data.subarray(start, start + raw.lens[i]), raw.firstSeq + i, ids[k], ORIGINS[raw.origins[i]] ?? 'trail', f === NO_SOURCE ? undefined : raw.sourceNames[f], raw.srcOffs[i]);
+    });
+  }
+
+  private appendRows(a: DuckDBAppender, total: number, fillRow: (row: number, index: number) => void): void {
     const types = (this.types ??= Array.from({ length: a.columnCount }, (_, i) => a.columnType(i)));
     if (types.length !== this.cols.length) throw new Error(`records table has ${types.length} columns, this bsmkit writes ${this.cols.length}`);
-    for (let start = 0; start < batch.length; start += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, batch.length - start);
+    for (let start = 0; start < total; start += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, total - start);
       // One chunk, reused: a chunk holds native memory (string data) that V8 does not see, so chunks left to the
       // garbage collector pile up far beyond the heap's own size.
       const chunk = (this.chunk ??= DuckDBDataChunk.create(types));
       chunk.reset();
       for (const c of this.cols) c.start();
-      for (let row = 0; row < n; row++) this.fill(row, batch[start + row]);
+      for (let row = 0; row < n; row++) fillRow(row, start + row);
       this.fillJson(n);
       setChunkSize(chunk.chunk, n);
       for (let i = 0; i < this.cols.length; i++) this.cols[i].finish(chunkVector(chunk.chunk, i), n);
@@ -102,22 +124,21 @@ export class RecordRowWriter {
     return name;
   }
 
-  private fill(row: number, r: CollectedRecord): void {
+  private fill(row: number, b: Buffer, seq: number, id: string, origin: RecordOrigin, sourceFile: string | undefined, sourceOffset: number): void {
     const cols = this.cols;
-    const b = r.bytes;
-    (cols[C.id] as StringColumn).setText(row, r.id);
-    (cols[C.seq] as Int64Column).set(row, r.seq);
-    (cols[C.origin] as StringColumn).setText(row, r.origin);
-    (cols[C.recovered] as SmallIntColumn).set(row, r.origin === 'recovered' ? 1 : 0);
-    if (r.sourceFile === undefined) (cols[C.source_file] as StringColumn).setNull(row);
-    else (cols[C.source_file] as StringColumn).setText(row, r.sourceFile);
-    (cols[C.source_offset] as Int64Column).set(row, r.sourceOffset);
+    (cols[C.id] as StringColumn).setText(row, id);
+    (cols[C.seq] as Int64Column).set(row, seq);
+    (cols[C.origin] as StringColumn).setText(row, origin);
+    (cols[C.recovered] as SmallIntColumn).set(row, origin === 'recovered' ? 1 : 0);
+    if (sourceFile === undefined) (cols[C.source_file] as StringColumn).setNull(row);
+    else (cols[C.source_file] as StringColumn).setText(row, sourceFile);
+    (cols[C.source_offset] as Int64Column).set(row, sourceOffset);
     (cols[C.raw] as StringColumn).setBytes(row, b);
     // The NDJSON line goes into the renderer's buffer; fillJson cuts tokens and diagnostics out of it.
     this.jsonStart[row] = this.json.pending;
-    if (this.json.record(b, 0, b.length, r.sourceOffset)) this.fillClean(row, b);
+    if (this.json.record(b, 0, b.length, sourceOffset)) this.fillClean(row, b);
     else {
-      const rec = decodeRecord(b, r.sourceOffset);
+      const rec = decodeRecord(b, sourceOffset);
       this.fillDecoded(row, rec);
       this.json.push(rec);
     }

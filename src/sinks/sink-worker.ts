@@ -26,7 +26,8 @@ port.on('message', (req: SinkRequest) => {
     try {
       const s = await sink;
       let value: number | undefined;
-      if (req.op === 'write') {
+      if (req.op === 'write' && !req.seqs && !req.ids && s.writeRaw) await s.writeRaw(req.raw);
+      else if (req.op === 'write') {
         const records = materialize(req.raw);
         if (req.seqs) for (let i = 0; i < records.length; i++) records[i]!.seq = req.seqs[i]!;
         if (req.ids) for (let i = 0; i < records.length; i++) records[i]!.id = req.ids[i]!;

@@ -124,14 +124,18 @@ test('WorkerSink: errors come back with their code; a dead worker rejects instea
     return true;
   });
   await bad.close();
-  // The worker thread ends under a pending call: the call rejects and the sink starts a fresh worker afterwards.
-  const sink = new WorkerSink({ kind: 'ndjson', options: { dir: join(dir, 'nd') } });
+  // The worker thread ends under a pending call (a write that takes far longer than the terminate): the call rejects,
+  // and the next call starts a fresh worker.
+  const sink = new WorkerSink({ kind: 'duckdb', options: { path: join(dir, 'store.duckdb') } });
   await sink.open();
+  const base = collectedFrom(REALISTIC);
+  const big = Array.from({ length: 30_000 }, (_, i) => ({ ...base[i % base.length]!, seq: i + 1, id: `x${i}` }));
   const w = (sink as unknown as { worker: { terminate(): Promise<number> } }).worker;
-  const pending = sink.lastSeq();
+  const pending = sink.write(big);
   await w.terminate();
   await assert.rejects(pending, /worker thread exited/);
   await sink.open();
+  assert.equal(await sink.lastSeq(), undefined, 'the interrupted transaction stored nothing');
   await sink.close();
 });
 
