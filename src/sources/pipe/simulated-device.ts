@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as C, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, openSync, readSync, readvSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { ENDPOINT, errnoName, OP, REQUEST_HEADER, RESPONSE_HEADER } from '../../testing/kernel-model/protocol.js';
@@ -204,7 +204,9 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
 
   /**
    * read(), then GET_DROPS and GET_INSERTS, sent as one write: the model answers the three in order, the counters
-   * right after the read (nothing is committed in between). `counters` receives drops (u64le) then inserts (u64le).
+   * right after the read (nothing is committed in between), in one write. `counters` receives drops (u64le) then
+   * inserts (u64le). The answers are taken with as few read(2) calls as they arrived in (usually one): the bytes
+   * after the read's data land in buf[offset+n, offset+length) first, which is scratch space for the caller.
    * The read's errors are thrown after the counter answers have been consumed.
    */
   readWithCountersSync(buf: Buffer, offset: number, length: number, counters: Buffer): number {
@@ -224,26 +226,68 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
     } catch (err) {
       throw new DeviceError('ENXIO', 'read', { cause: err });
     }
-    let n = 0;
-    let failure: DeviceError | null = null;
-    const status = this.response('read');
-    if (status.errno) failure = new DeviceError(status.errno, 'read');
-    else {
-      n = status.len;
-      this.readFully(buf, offset, n, 'read');
-    }
-    for (let i = 0; i < 2; i++) {
-      const st = this.response('ioctl');
-      if (st.errno) {
-        failure ??= new DeviceError(st.errno, 'ioctl');
-        continue;
+    // The answers: [read header][n bytes][ioctl header][8][ioctl header][8] (an errno answer has no payload).
+    const hdr = this.respHdr;
+    const tail = this.tailBuf;
+    const data = buf.subarray(offset, offset + length);
+    let got = this.readv([hdr, data, tail], 'read');
+    while (got < RESPONSE_HEADER) got += this.readv([hdr.subarray(got), data, tail], 'read');
+    got -= RESPONSE_HEADER;
+    const readErr = hdr[4]! !== 0 ? errnoName(hdr[4]!) : null;
+    const n = readErr ? 0 : hdr.readUInt32LE(0);
+    if (readErr && hdr.readUInt32LE(0) !== 0) throw new DeviceError('EIO', 'read: unexpected payload with an error');
+    // bytes past the data are the counter answers: gather them at the start of `tail`
+    let have: number;
+    if (got >= n) {
+      // the first reads ran past the data: into data[n, length), then into tail
+      const inData = Math.min(got, length) - n;
+      const inTail = Math.max(0, got - length);
+      if (inData > 0) {
+        tail.copyWithin(inData, 0, inTail);
+        data.copy(tail, 0, n, n + inData);
       }
-      counters.fill(0, i * 8, i * 8 + 8);
-      this.readFully(counters, i * 8, Math.min(8, st.len), 'ioctl');
-      if (st.len > 8) this.readFully(Buffer.alloc(st.len - 8), 0, st.len - 8, 'ioctl');
+      have = inData + inTail;
+    } else {
+      while (got < n) got += this.readv([data.subarray(got, n), tail], 'read');
+      have = got - n;
+    }
+    // parse the two ioctl answers, reading what is still missing
+    let failure: DeviceError | null = readErr ? new DeviceError(readErr, 'read') : null;
+    let at = 0;
+    for (let i = 0; i < 2; i++) {
+      while (have < at + RESPONSE_HEADER) have += this.readv([tail.subarray(have, at + RESPONSE_HEADER)], 'ioctl');
+      const len = tail.readUInt32LE(at);
+      const status = tail[at + 4]!;
+      at += RESPONSE_HEADER;
+      if (len > 8) throw new DeviceError('EIO', 'ioctl: unexpected answer size');
+      while (have < at + len) have += this.readv([tail.subarray(have, at + len)], 'ioctl');
+      if (status !== 0) {
+        failure ??= new DeviceError(errnoName(status), 'ioctl');
+      } else {
+        counters.fill(0, i * 8, i * 8 + 8);
+        tail.copy(counters, i * 8, at, at + len);
+      }
+      at += len;
     }
     if (failure) throw failure;
     return n;
+  }
+
+  private readonly tailBuf = Buffer.alloc(2 * (RESPONSE_HEADER + 8));
+
+  /** One readv(2) on the response FIFO (blocks until something is there); 0 bytes means the model went away. */
+  private readv(parts: Buffer[], what: string): number {
+    let k: number;
+    try {
+      k = readvSync(this.respFd, parts);
+    } catch (err) {
+      throw new DeviceError('EIO', what, { cause: err });
+    }
+    if (k === 0) {
+      this.closeFds();
+      throw new DeviceError('ENXIO', `${what}: the kernel model went away`);
+    }
+    return k;
   }
 
   /** Reads one response header: the payload length, or the errno (its payload consumed). */

@@ -3,7 +3,7 @@
  * opened pipe (protocol.ts), and `control.sock`, a unix socket of NDJSON requests for tests and tools.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants as C, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, mkdirSync, openSync, rmSync, writeSync, writevSync } from 'node:fs';
 import { createServer, Socket, type Server } from 'node:net';
 import { join } from 'node:path';
 import { AUDITPIPE, IOC_IN, IOC_OUT, ioctlArgSize } from '../../sources/pipe/device.js';
@@ -45,6 +45,8 @@ class PipeConnection {
    * and the answers must come in request order.
    */
   private processRequests(): void {
+    const outer = this.corked === null;
+    if (outer) this.corked = [];
     while (this.pendingRead < 0 && !this.closed && this.acc.length >= REQUEST_HEADER) {
       const bodyLen = this.acc.readUInt32LE(0);
       if (this.acc.length < REQUEST_HEADER + bodyLen) break;
@@ -53,6 +55,20 @@ class PipeConnection {
       this.acc = this.acc.subarray(REQUEST_HEADER + bodyLen);
       this.handle(op, body);
     }
+    if (outer) this.uncork();
+  }
+
+  /**
+   * Responses of the requests handled in one go (a read and its counter ioctls) are written together: one write,
+   * one wake-up of the client, instead of one per response.
+   */
+  private corked: Buffer[] | null = null;
+
+  private uncork(): void {
+    const parts = this.corked;
+    this.corked = null;
+    if (!parts || parts.length === 0 || this.closed || this.outFd < 0) return;
+    this.writeAll(parts);
   }
 
   private respond(errno: string | null, payload?: Buffer): void {
@@ -71,11 +87,16 @@ class PipeConnection {
     if (this.closed || this.outFd < 0) return;
     out.writeUInt32LE(out.length - RESPONSE_HEADER, 0);
     out[4] = errno ? errnoCode(errno) : 0;
-    let off = 0;
+    if (this.corked) this.corked.push(out);
+    else this.writeAll([out]);
+  }
+
+  private writeAll(parts: Buffer[]): void {
     let stalledSince = 0;
-    while (off < out.length) {
+    while (parts.length > 0) {
+      let n: number;
       try {
-        off += writeSync(this.outFd, out, off, out.length - off);
+        n = parts.length === 1 ? writeSync(this.outFd, parts[0]!) : writevSync(this.outFd, parts);
         stalledSince = 0;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -88,6 +109,17 @@ class PipeConnection {
         else if (now - stalledSince > 10_000) {
           this.close();
           return;
+        }
+        continue;
+      }
+      while (n > 0 && parts.length > 0) {
+        const head = parts[0]!;
+        if (n >= head.length) {
+          n -= head.length;
+          parts.shift();
+        } else {
+          parts[0] = head.subarray(n);
+          n = 0;
         }
       }
     }
@@ -157,8 +189,10 @@ class PipeConnection {
     if (this.pendingRead >= 0 && this.pipe && this.pipe.qlen > 0) {
       const max = this.pendingRead;
       this.pendingRead = -1;
+      this.corked = [];
       this.serveRead(max);
       this.processRequests();
+      this.uncork();
     }
   }
 
@@ -166,13 +200,21 @@ class PipeConnection {
   interrupt(): boolean {
     if (this.pendingRead < 0) return false;
     this.pendingRead = -1;
+    this.corked = [];
     this.respond('EINTR');
     this.processRequests();
+    this.uncork();
     return true;
   }
 
   close(): void {
     if (this.closed) return;
+    if (this.corked && this.outFd >= 0) {
+      // answers already given (the close's own, an open error) still go out
+      const parts = this.corked;
+      this.corked = null;
+      this.writeAll(parts);
+    }
     this.closed = true;
     if (this.pipe) this.server.kernel.closePipe(this.pipe);
     this.server.connections.delete(this);
