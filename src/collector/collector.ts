@@ -62,6 +62,13 @@ interface SinkState extends SinkStats {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MAX_LOSSES = 200;
+/**
+ * Records held per side for reconciliation. Beyond it the trail waits (it keeps everything) and pipe records are let
+ * go (the trail supplies them as recovered): about 30 ms of a 1M records/s burst, and a few MB.
+ */
+const DEFAULT_BACKLOG_RECORDS = 32_768;
+/** Pipe bytes the drain thread may have handed over and not yet seen processed (beyond it the kernel queue fills). */
+const DRAIN_OUTSTANDING_BYTES = 16 << 20;
 /** Byte cap of one catch-up batch (Sink.catchUpBatch records of ~120 bytes each fit easily). */
 const CATCH_UP_BYTES = 64 << 20;
 
@@ -145,7 +152,7 @@ export class Collector {
     const o = this.opts;
     if (o.mode !== 'trail') {
       this.pipeClosed = new Promise((r) => (this.pipeClosedResolve = r));
-      this.drain = new PipeDrain({ device: o.device!, qlimit: o.qlimit, onMessage: (m) => this.onDrain(m) });
+      this.drain = new PipeDrain({ device: o.device!, qlimit: o.qlimit, maxOutstandingBytes: DRAIN_OUTSTANDING_BYTES, onMessage: (m) => this.onDrain(m) });
       const open = await this.drain.opened;
       this.kernel = { pipe: open.name, qlimit: open.qlimit, drops: this.dropsBefore, haveCounters: open.haveCounters };
       if (o.mode === 'hybrid') {
@@ -289,7 +296,7 @@ export class Collector {
           this.queueFlush();
         } else if (this.reconciler) {
           this.reconciler.setKernelDrops(m.drops);
-          if (this.intakePaused || this.reconciler.pipeBacklog > (this.opts.maxBacklogRecords ?? 100_000)) {
+          if (this.intakePaused || this.reconciler.pipeBacklog > (this.opts.maxBacklogRecords ?? DEFAULT_BACKLOG_RECORDS)) {
             // The trail has these records: they come back as recovered once intake resumes.
             this.reconciler.discardedPipe(m.ends.length);
           } else {
@@ -343,7 +350,7 @@ export class Collector {
 
   private async runTrail(): Promise<void> {
     const f = this.follower!;
-    const cap = this.opts.maxBacklogRecords ?? 100_000;
+    const cap = this.opts.maxBacklogRecords ?? DEFAULT_BACKLOG_RECORDS;
     for await (const item of f as AsyncIterable<TrailItem>) {
       if (this.stopping) break;
       this.trailItem(item);

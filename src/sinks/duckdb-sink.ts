@@ -45,7 +45,7 @@ export interface DuckDbSinkOptions {
   name?: string;
   /** Event names for the `event_name` column and the tokens JSON (default: hostOrBuiltinEventTable()). */
   events?: EventDescriber;
-  /** DuckDB configuration options for the database instance (e.g. `{ memory_limit: '256MB', threads: '2' }`). */
+  /** DuckDB configuration options for the database instance, over DEFAULT_DUCKDB_CONFIG (e.g. `{ memory_limit: '256MB', threads: '2' }`). */
   config?: Record<string, string>;
   /** How many of the most recently stored ids a new record is checked against (default RECENT_IDS). */
   recentIds?: number;
@@ -61,7 +61,13 @@ export interface DuckDbWriteStats {
   skippedById: number;
 }
 
-/** How many of the most recently stored ids are checked against (memory: ~70 bytes each). */
+/**
+ * DuckDB settings unless the caller gives others. DuckDB's default memory limit is 80% of RAM: a collector is a
+ * long-running daemon beside other work, and bulk appends do not need more than this (row groups are written out).
+ */
+export const DEFAULT_DUCKDB_CONFIG: Readonly<Record<string, string>> = { memory_limit: '128MB' };
+
+/** How many of the most recently stored ids are checked against (memory: 20 bytes each). */
 export const RECENT_IDS = 1 << 17;
 
 /** Stores created before the table lost its primary key still have it: a duplicate there fails the insert. */
@@ -90,7 +96,7 @@ export class DuckDbSink implements Sink {
     this.path = opts.path ?? defaultStorePath();
     this.name = opts.name ?? 'duckdb';
     this.events = opts.events;
-    this.config = opts.config ?? {};
+    this.config = { ...DEFAULT_DUCKDB_CONFIG, ...opts.config };
     this.recentSize = Math.max(1, Math.floor(opts.recentIds ?? RECENT_IDS));
     this.recent = new RecentIds(this.recentSize);
   }
