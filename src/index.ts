@@ -109,12 +109,12 @@ export {
 export type { AuditPipeDevice, PipeItem, PipeCursor, PipeLossReport, PipeDrain, RawPipeBatch, PipeCounters } from './sources/pipe/index.js';
 
 // ---- sinks ------------------------------------------------------------------------------------------------------
-export { DuckDbSink, DEFAULT_STORE_PATH, defaultStorePath, openStoreReadOnly, NdjsonFileSink, StdoutSink, RECORD_COLUMNS, RECORDS_TABLE } from './sinks/index.js';
-export type { Sink, CollectedRecord, RecordOrigin, DuckDbSinkOptions, NdjsonFileSinkOptions, StdoutSinkOptions } from './sinks/index.js';
+export { DuckDbSink, DEFAULT_STORE_PATH, DEFAULT_DUCKDB_CONFIG, defaultStorePath, openStoreReadOnly, NdjsonFileSink, StdoutSink, WorkerSink, RECORD_COLUMNS, RECORDS_TABLE } from './sinks/index.js';
+export type { Sink, CollectedRecord, RecordOrigin, DuckDbSinkOptions, NdjsonFileSinkOptions, StdoutSinkOptions, WorkerSinkSpec } from './sinks/index.js';
 
 // ---- spool and collector -----------------------------------------------------------------------------------------
-export { Spool, SpoolFullError, recordId } from './spool/index.js';
-export type { SpoolOptions, SpoolAppend, SpoolCheckpoints } from './spool/index.js';
+export { Spool, SpoolFullError, recordId, materialize, packRecords, concatRaw } from './spool/index.js';
+export type { SpoolOptions, SpoolAppend, SpoolCheckpoints, RawBatch } from './spool/index.js';
 export { Collector, Reconciler, formatReport, statsLine, prometheusText, totalLost, readConfigFile, parseSinkFlag, createSinks } from './collector/index.js';
 export type { CollectorOptions, CollectorStats, CollectMode, RecordCounts, LossEntry, SinkStats, CollectConfig, SinkSpec, PipeDeviceSpec } from './collector/index.js';
 

@@ -37,7 +37,7 @@ test('every layer is reachable from the entry point', () => {
   for (const name of [
     'readRecords', 'validateFile', 'Framer', 'encodeRecord', 'createPrauditRenderer', 'createJsonRenderer', 'loadCatalog',
     'parseFlags', 'compileSelection', 'runReduce', 'followTrail', 'openPipeSource', 'openPipeDrain', 'KoffiPipeDevice',
-    'DuckDbSink', 'NdjsonFileSink', 'StdoutSink', 'ProcessTracker', 'toOcsf', 'toEcs', 'Spool', 'Collector', 'createJsonByteRenderer',
+    'DuckDbSink', 'NdjsonFileSink', 'StdoutSink', 'WorkerSink', 'materialize', 'ProcessTracker', 'toOcsf', 'toEcs', 'Spool', 'Collector', 'createJsonByteRenderer',
   ]) {
     assert.equal(typeof (bsmkit as Record<string, unknown>)[name], 'function', name);
   }
