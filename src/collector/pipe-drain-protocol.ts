@@ -1,5 +1,7 @@
 /** Messages between the collector and its pipe drain thread (pipe-drain-worker.ts). */
 import type { Diagnostic } from '../format/types.js';
+import type { DeviceHandle } from '../sources/pipe/open-device.js';
+import type { PipeBaseline } from '../sources/pipe/setup.js';
 
 export type PipeDeviceSpec =
   /** A kernel model's simulated /dev/auditpipe (testing/kernel-model): its endpoint directory. */
@@ -15,31 +17,65 @@ export const SHARED = {
   EPOCH: 1,
   /** KiB posted by the drain and not yet processed by the main thread. */
   OUTSTANDING_KB: 2,
+  /**
+   * A model pipe's read blocks while the queue is empty, so the thread cannot look at the queue on its own:
+   * 1 = blocked in read(); the main thread then sets 2, stores the epoch and time (INTR_EPOCH, INTR_AT: ms since
+   * DrainInit.timeBase) and interrupts the read. The EINTR proves the queue was empty after that epoch: a mark.
+   */
+  BLOCKED: 3,
+  INTR_EPOCH: 4,
+  INTR_AT: 5,
 } as const;
 
+/** Int32 slots in `DrainInit.shared`. */
+export const SHARED_SLOTS = 8;
+
 export interface DrainInit {
-  device: PipeDeviceSpec;
-  qlimit: number | 'max';
+  /** The pipe, opened and set up (qlimit, FLUSH) on the main thread; the thread owns it from now on. */
+  handle: DeviceHandle;
+  baseline: PipeBaseline;
   shared: SharedArrayBuffer;
+  /** Date.now() the INTR_AT slot counts from. */
+  timeBase: number;
   readBytes: number;
   maxOutstandingBytes: number;
   maxRecordSize?: number;
   /** Keep reading until the queue is empty after a stop was requested. */
   drainOnStop: boolean;
+  /** The 'open' message the thread posts once it reads the pipe. */
+  open: Extract<DrainMessage, { t: 'open' }>;
 }
 
-/** Records dropped by the kernel between two pipe byte offsets (from the GET_DROPS delta). */
+/**
+ * Records dropped by the kernel, and where: between two pipe byte offsets. From the GET_DROPS and GET_INSERTS
+ * deltas after each read (sources/pipe/drop-locator.ts): a tail drop's place is exact (from = to); an allocation
+ * failure's is known to lie between the records read before the read that saw it and those inserted by then.
+ */
 export interface DropGap {
   records: number;
-  /** Pipe offset after which the drops happened (end of what was queued at the previous poll). */
+  /** Pipe offset after which the drops happened. */
   from: number;
-  /** Pipe offset before which they happened (end of what is queued now). */
+  /** Pipe offset before which they happened (= from when the place is exact). */
   to: number;
 }
 
 export type DrainMessage =
   | { t: 'open'; qlimit: number; qlimitMax: number; haveCounters: boolean; name: string }
-  | { t: 'batch'; data: ArrayBuffer; ends: Uint32Array; offs: Float64Array; drops: number; gap?: DropGap; diags: Diagnostic[]; kb: number }
+  | {
+      t: 'batch';
+      /** Whole records back to back: record i is data[ends[i−1] (or 0), ends[i]), at pipe offset offs[i]. */
+      data: ArrayBuffer;
+      ends: Uint32Array;
+      offs: Float64Array;
+      /** Kernel drops since the pipe was opened. */
+      drops: number;
+      /** The drops placed with this batch, merged into one range (every gap of `gaps` lies within it). */
+      gap?: DropGap;
+      /** The drops placed with this batch, each with its own range. */
+      gaps?: DropGap[];
+      diags: Diagnostic[];
+      kb: number;
+    }
   | { t: 'mark'; epoch: number; at: number; drops: number; gap?: DropGap }
   | { t: 'error'; message: string; code: string }
   | { t: 'closed'; drops: number; bytes: number };

@@ -113,28 +113,37 @@ describe('drop placement (drop-locator.ts)', () => {
   test('drops before a read that took a full queue sit after the records before it + qlimit', () => {
     const loc = new DropLocator(L, 0, 0);
     // read 1 drained exactly qlimit records; inserts 1024, drops 500
-    assert.deepEqual(loc.afterRead(1024, true, 500, 1024), { records: 500, recordIndex: 1024, offset: -1, exact: true });
+    assert.deepEqual(loc.afterRead(1024, true, 500, 1024), { records: 500, recordIndex: 1024, offset: -1, exact: true, earliest: 0, latest: 1024, earliestOffset: -1, latestOffset: -1 });
   });
 
   test('drops after a read (queue refilled before the counters) sit after the records read + qlimit', () => {
     const loc = new DropLocator(L, 0, 0);
     assert.equal(loc.afterRead(10, true, 0, 10), null);
     // read 2 drained 20 records, then 1024 were inserted and 7 dropped before GET_DROPS
-    assert.deepEqual(loc.afterRead(30, true, 7, 30 + 1024), { records: 7, recordIndex: 30 + 1024, offset: -1, exact: true });
+    assert.deepEqual(loc.afterRead(30, true, 7, 30 + 1024), { records: 7, recordIndex: 30 + 1024, offset: -1, exact: true, earliest: 10, latest: 30 + 1024, earliestOffset: -1, latestOffset: -1 });
   });
 
-  test('a full queue at the read and at the counters is ambiguous: earlier position, inexact', () => {
+  test('a full queue at the read and at the counters is ambiguous: inexact, within [records before the read, inserts]', () => {
     const loc = new DropLocator(L, 0, 0);
-    const d = loc.afterRead(1024, true, 9, 2048)!;
-    assert.equal(d.recordIndex, 1024);
+    assert.equal(loc.afterRead(10, true, 0, 10), null);
+    // read 2 took a full queue (1024 records), and the queue was full again at the counters
+    const d = loc.afterRead(10 + 1024, true, 9, 10 + 2048, true, 1500)!;
     assert.equal(d.exact, false);
+    assert.equal(d.earliest, 10, 'no earlier than the records completed before the read');
+    assert.equal(d.earliestOffset, 1500);
+    assert.equal(d.latest, 10 + 2048, 'no later than the records inserted when the counters were read');
+    assert.equal(d.recordIndex, d.latest, 'placed at the latest point');
+    // both candidates of the tail-drop rule are inside the range
+    assert.ok(d.earliest <= 10 + 1024 && 10 + 1024 + 1024 <= d.latest);
   });
 
   test('drops with the queue never full are not tail drops: latest position, inexact', () => {
     const loc = new DropLocator(L, 0, 0);
-    const d = loc.afterRead(100, true, 3, 103)!;
+    assert.equal(loc.afterRead(40, true, 0, 40), null);
+    const d = loc.afterRead(100, true, 3, 103, true, 4000)!;
     assert.equal(d.recordIndex, 103);
     assert.equal(d.exact, false);
+    assert.deepEqual([d.earliest, d.earliestOffset, d.latest], [40, 4000, 103]);
   });
 
   test('counters wrap at 2^32', () => {

@@ -172,15 +172,18 @@ describe('pipe drops', () => {
       const total = t.dropsByReason.alloc + t.dropsByReason.qlimit;
       assert.equal(c.losses.reduce((n, l) => n + l.records, 0), total, 'every drop accounted for');
       if (t.dropsByReason.qlimit === 0) assert.ok(c.losses.every((l) => !l.exact), 'not tail drops: approximate positions');
-      // With only allocation failures, an approximate position is never before the true one (it is the latest point
-      // the drop can be). Compared record by record: consecutive allocation failures are one run in the ground truth
-      // but can straddle a read, and are then reported as two losses at the same point.
-      if (t.dropsByReason.qlimit > 0) return;
-      const truthAt = t.drops.flatMap((d) => Array<number>(d.records).fill(d.recordIndex));
-      const reportedAt = c.losses.flatMap((l) => Array<number>(l.records).fill(l.recordIndex));
-      assert.equal(reportedAt.length, truthAt.length);
+      // Every dropped record lies within its loss's bounds [earliest, latest]; an approximate position is the latest.
+      // Compared record by record: consecutive allocation failures are one run in the ground truth but can straddle
+      // a read, and are then reported as two losses.
+      const truthAt = t.drops.flatMap((d) => Array<{ index: number; offset: number }>(d.records).fill({ index: d.recordIndex, offset: d.offset }));
+      const reported = c.losses.flatMap((l) => Array<PipeLossReport>(l.records).fill(l));
+      assert.equal(reported.length, truthAt.length);
       for (let i = 0; i < truthAt.length; i++) {
-        assert.ok(truthAt[i]! <= reportedAt[i]!, `dropped record ${i}: true position ${truthAt[i]}, reported at ${reportedAt[i]}`);
+        const r = reported[i]!;
+        const at = truthAt[i]!;
+        assert.ok(r.earliest <= at.index && at.index <= r.latest, `dropped record ${i}: true position ${at.index}, reported within [${r.earliest}, ${r.latest}]`);
+        assert.ok(r.fromOffset! <= at.offset, `dropped record ${i}: true offset ${at.offset}, reported from ${r.fromOffset}`);
+        if (!r.exact) assert.equal(r.recordIndex, r.latest, 'an approximate position is the latest point');
       }
     });
   });

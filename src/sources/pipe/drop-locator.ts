@@ -8,9 +8,11 @@
  * before read k from drops after it, for both can show up in one counter delta:
  * - before read k requires a full queue at read k (a draining read then returned exactly qlimit records);
  * - after read k requires a full queue when the counters were read (inserts − C_k = qlimit).
- * When only one is possible the position is exact; when both are, the drops are placed at the earlier one and
- * marked inexact; when neither is, they were not tail drops (a NOWAIT allocation failure, §5 steps 2–3, which
- * can hit any record) and are placed at the latest possible point, inexact.
+ * When only one is possible the position is exact. Otherwise (both are possible, or neither: a NOWAIT allocation
+ * failure, §5 steps 2–3, which can hit any record) the drops are placed at the latest point they can be, the
+ * records inserted when the counters were read, and marked inexact. Every drop of the delta lies within
+ * [earliest, latest]: after the records completed before read k (it was counted after read k−1), before the
+ * records inserted when the counters were read.
  */
 import { isHeaderId } from '../../format/token-ids.js';
 
@@ -28,6 +30,16 @@ export interface PipeDrop {
   offset: number;
   /** True when the position follows from the tail-drop rule without ambiguity. */
   exact: boolean;
+  /**
+   * Bounds that hold whatever the drops were: the records completed before the read that saw them, and the records
+   * inserted when the counters were read. Allocation failures in the same counter delta as tail drops can be
+   * anywhere in between (the counters cannot tell them apart), so an exact `recordIndex` is exact for tail drops.
+   */
+  earliest: number;
+  latest: number;
+  /** Byte offsets of `earliest` and `latest` in the pipe stream (−1 while the stream has not reached them). */
+  earliestOffset: number;
+  latestOffset: number;
 }
 
 /** Counts the records that reads complete, on header sizes alone (the pipe carries whole kernel records). */
@@ -66,6 +78,25 @@ export class RecordCounter {
         this.pos += end - p;
         return;
       }
+      if (this.hdrHave === 0 && end - p >= 5) {
+        // the whole header size field is here: no byte-by-byte copy
+        const id = b[p]!;
+        const size = b[p + 1]! * 0x1000000 + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!);
+        if (!isHeaderId(id) || size < 25) {
+          this.synced = false;
+          continue;
+        }
+        const take = Math.min(size, end - p);
+        p += take;
+        this.pos += take;
+        this.need = size - take;
+        if (this.need === 0) {
+          this.count++;
+          this.recStart = this.pos;
+          if (this.count === this.watch) this.onWatch();
+        }
+        continue;
+      }
       const h = this.hdr;
       while (this.hdrHave < 5 && p < end) {
         h[this.hdrHave++] = b[p++]!;
@@ -102,9 +133,10 @@ export class DropLocator {
 
   /**
    * After read k: `consumed` records completed so far (C_k), whether the read emptied the queue (it returned fewer
-   * bytes than asked), and the counters read in this order: GET_DROPS, then GET_INSERTS. Returns the drop, if any.
+   * bytes than asked), and the counters read in this order: GET_DROPS, then GET_INSERTS; `beforeOffset` is the
+   * stream offset where record C_{k−1} starts. Returns the drop, if any.
    */
-  afterRead(consumed: number, drained: boolean, dropsNow: number, insertsNow: number, synced = true): PipeDrop | null {
+  afterRead(consumed: number, drained: boolean, dropsNow: number, insertsNow: number, synced = true, beforeOffset = -1): PipeDrop | null {
     const before = this.consumedBefore;
     this.consumedBefore = consumed;
     const d = delta32(dropsNow, this.prevDrops);
@@ -119,9 +151,12 @@ export class DropLocator {
     // Queue full at read k: a draining read took exactly what was queued; otherwise it is possible when enough
     // records were inserted before it.
     const fullAtRead = drained ? consumed - before >= L : this.inserts - before >= L;
-    if (fullAtRead && !fullAfter) return { records: d, recordIndex: before + L, offset: -1, exact: synced };
-    if (fullAfter && !fullAtRead) return { records: d, recordIndex: consumed + L, offset: -1, exact: synced };
-    if (fullAtRead && fullAfter) return { records: d, recordIndex: before + L, offset: -1, exact: false };
-    return { records: d, recordIndex: Math.max(consumed, this.inserts), offset: -1, exact: false };
+    const latest = Math.max(consumed, this.inserts);
+    const drop = (recordIndex: number, exact: boolean): PipeDrop => ({
+      records: d, recordIndex, offset: -1, exact, earliest: before, latest, earliestOffset: beforeOffset, latestOffset: -1,
+    });
+    if (fullAtRead && !fullAfter) return drop(before + L, synced);
+    if (fullAfter && !fullAtRead) return drop(consumed + L, synced);
+    return drop(latest, false);
   }
 }

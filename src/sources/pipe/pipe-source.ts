@@ -35,10 +35,17 @@ export interface PipeLossReport extends LossReport {
   reason: 'pipe-drops';
   records: number;
   recordIndex: number;
-  /** Byte offset in the pipe stream where the dropped records would have been (also `fromOffset`). */
+  /** Byte offset in the pipe stream where the dropped records would have been. */
   offset: number;
   /** The position follows from the tail-drop rule without ambiguity (drop-locator.ts). */
   exact: boolean;
+  /**
+   * Bounds on where the records went missing, whatever they were (drop-locator.ts): not before stream record
+   * `earliest` (byte `fromOffset`), not after record `latest`. Tail drops sit exactly at `recordIndex` when `exact`;
+   * allocation failures counted with them can be anywhere in the bounds. An inexact loss is placed at `latest`.
+   */
+  earliest: number;
+  latest: number;
 }
 
 export type PipeItem = SourceItem<PipeCursor, PipeMeta> & { cursor: PipeCursor };
@@ -59,13 +66,15 @@ export interface PipeSource extends RecordSource<PipeItem> {
 function lossItem(d: PipeDrop, cursor: PipeCursor): SourceLoss<PipeCursor> {
   const loss: PipeLossReport = {
     reason: 'pipe-drops',
-    message: `the kernel dropped ${d.records} record${d.records === 1 ? '' : 's'} on ${cursor.device} before stream record ${d.recordIndex} (byte ${d.offset})${d.exact ? '' : ', position approximate'}`,
+    message: `the kernel dropped ${d.records} record${d.records === 1 ? '' : 's'} on ${cursor.device} before stream record ${d.recordIndex} (byte ${d.offset})${d.exact ? '' : `, position approximate (not before record ${d.earliest}, byte ${d.earliestOffset})`}`,
     certain: true,
     records: d.records,
     recordIndex: d.recordIndex,
     offset: d.offset,
-    fromOffset: d.offset,
+    fromOffset: d.earliestOffset,
     exact: d.exact,
+    earliest: d.earliest,
+    latest: d.latest,
   };
   return { type: 'loss', loss, cursor };
 }
