@@ -38,6 +38,8 @@ function main(): void {
   const blocking = typeof dev.pollSync !== 'function';
   let epochBefore = 0;
   let atBefore = 0;
+  let sentEpoch = 0;
+  let sentAt = 0;
   let lastMarkEpoch = -1;
   let lastMarkAt = 0;
   const stopRequested = (): boolean => Atomics.load(shared, SHARED.STOP) !== 0;
@@ -53,9 +55,19 @@ function main(): void {
     consumerIdle: () => Atomics.load(shared, SHARED.OUTSTANDING_KB) === 0,
     pause: (ms) => void Atomics.wait(shared, SHARED.STOP, 0, ms),
     beforeRead: () => {
-      // what a mark may claim: loaded before looking at the queue
-      epochBefore = Atomics.load(shared, SHARED.EPOCH);
-      atBefore = Date.now();
+      // What a mark may claim: loaded before looking at the queue. A device reading ahead answers with the read
+      // sent during the previous call: what was loaded before that call.
+      const epoch = Atomics.load(shared, SHARED.EPOCH);
+      const at = Date.now();
+      if (loop.readsAhead) {
+        epochBefore = sentEpoch;
+        atBefore = sentAt;
+      } else {
+        epochBefore = epoch;
+        atBefore = at;
+      }
+      sentEpoch = epoch;
+      sentAt = at;
       if (blocking) Atomics.store(shared, SHARED.BLOCKED, 1);
     },
     onBatch: (b, transfer) => {

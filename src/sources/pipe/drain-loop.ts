@@ -116,6 +116,12 @@ export class DrainLoop implements FramerRangeSink {
   private base = 0;
   private batchSince = 0;
   private readsAt = 0;
+  /** The device keeps a read outstanding (readAhead). */
+  private aheadOn = false;
+  /** Whether answers come from reads sent one call earlier (marks must use what was loaded before that call). */
+  get readsAhead(): boolean {
+    return this.aheadOn;
+  }
 
   // framed mode
   private readonly framer: Framer | null;
@@ -226,7 +232,8 @@ export class DrainLoop implements FramerRangeSink {
     const c = this.counters;
     c.qlen = Math.max(0, this.locator.inserts - this.counter.count);
     const now = Date.now();
-    if (now - this.readsAt >= 100) {
+    // (not with a read outstanding: the request would wait for it)
+    if (!this.aheadOn && now - this.readsAt >= 100) {
       this.readsAt = now;
       try {
         c.reads = ioctlGetCounter(this.dev, AUDITPIPE.GET_READS) % 0x100000000;
@@ -274,13 +281,23 @@ export class DrainLoop implements FramerRangeSink {
     const dev = this.dev;
     // Real pipes: non-blocking reads and poll(2). Model pipes: blocking reads (woken by an interrupt).
     ioctlSetU32(dev, AUDITPIPE.FIONBIO, this.polling ? 1 : 0);
-    const minRoom = Math.min(o.readSize, 65536);
+    // a blocking device keeps a read outstanding where it can, so it is served as soon as records come
+    if (!this.polling && this.combined && dev.readAhead) {
+      dev.readAhead(true);
+      this.aheadOn = true;
+    }
+    // the same size every read (a read sent ahead was sent with the size of the one before)
+    const minRoom = o.readSize;
     let stopping = false;
     for (;;) {
       if (!stopping && o.stopRequested()) {
         if (!o.drainOnStop) break;
         stopping = true;
-        // read what is queued without waiting for more
+        // read what is queued without waiting for more (and send nothing ahead: it would be read after the end)
+        if (this.aheadOn) {
+          dev.readAhead!(false);
+          this.aheadOn = false;
+        }
         if (!this.polling) ioctlSetU32(dev, AUDITPIPE.FIONBIO, 1);
       }
       if (!stopping && o.overCap()) {
@@ -301,7 +318,7 @@ export class DrainLoop implements FramerRangeSink {
           this.counters.interrupted++;
           this.flush();
           o.onEmpty?.('interrupted', this.flushFn);
-          if (stopping) break;
+          // stopping: the next read does not block (and finds what came meanwhile)
           continue;
         }
         if (isErrno(err, 'EAGAIN')) {

@@ -32,6 +32,11 @@ export interface WorkerDevice extends AuditPipeDevice {
   pollSync?(timeoutMs: number): boolean;
   /** read() then GET_DROPS and GET_INSERTS (16 bytes: two u64le) in one exchange, where the device can. */
   readWithCountersSync?(buf: Buffer, offset: number, length: number, counters: Buffer): number;
+  /**
+   * Keeps one read (with its counters) outstanding: each answer comes from a read sent one call earlier, so the
+   * device is never without a reader while the caller works. Other requests first wait for that read's answer.
+   */
+  readAhead?(on?: boolean): void;
 }
 
 export function openDevice(spec: DeviceSpec = {}): HandOffDevice {

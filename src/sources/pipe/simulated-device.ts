@@ -197,6 +197,11 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
 
   readSync(buf: Buffer, offset: number, length: number): number {
     if (offset < 0 || length < 0 || offset + length > buf.length) throw new DeviceError('EFAULT', 'read');
+    if (this.inflight >= 0 || this.stash.length > 0) {
+      // an exchange sent ahead comes first (the model answers in order)
+      this.settle();
+      return this.fromStash(buf, offset, length, Buffer.alloc(16));
+    }
     const n = this.call(OP.READ, length >>> 0, null, 'read');
     this.readFully(buf, offset, n, 'read');
     return n;
@@ -205,13 +210,49 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
   /**
    * read(), then GET_DROPS and GET_INSERTS, sent as one write: the model answers the three in order, the counters
    * right after the read (nothing is committed in between), in one write. `counters` receives drops (u64le) then
-   * inserts (u64le). The answers are taken with as few read(2) calls as they arrived in (usually one): the bytes
-   * after the read's data land in buf[offset+n, offset+length) first, which is scratch space for the caller.
-   * The read's errors are thrown after the counter answers have been consumed.
+   * inserts (u64le). The answers are taken in two read(2) calls. The read's errors are thrown after the counter
+   * answers have been consumed.
+   *
+   * With readAhead() on, the next exchange (same length) is sent before this one's answers are taken, so a read
+   * is always waiting in the model: it is served right after the next commit, however long the caller takes with
+   * this one (a reader thread that keeps one read(2) outstanding). Each answer is still a read and the counters
+   * right after it.
    */
   readWithCountersSync(buf: Buffer, offset: number, length: number, counters: Buffer): number {
     if (offset < 0 || length < 0 || offset + length > buf.length || counters.length < 16) throw new DeviceError('EFAULT', 'read');
     if (this.closed) throw new DeviceError('EBADF', 'read');
+    if (this.stash.length > 0) return this.fromStash(buf, offset, length, counters);
+    if (this.inflight < 0) this.sendExchange(length);
+    if (this.inflight > length) {
+      // the caller asks for less than the exchange already sent: the rest is kept for the next call
+      this.settle();
+      return this.fromStash(buf, offset, length, counters);
+    }
+    const want = this.inflight;
+    this.inflight = -1;
+    if (this.ahead) this.sendExchange(length);
+    const r = this.takeExchange(buf.subarray(offset, offset + want), counters);
+    if (r.failure) throw r.failure;
+    return r.n;
+  }
+
+  /** Keep one exchange outstanding from now on (see readWithCountersSync); off: no new one is sent ahead. */
+  readAhead(on = true): void {
+    this.ahead = on;
+  }
+
+  /** True once readAhead() is on: answers come from reads sent one call earlier. */
+  get readsAhead(): boolean {
+    return this.ahead;
+  }
+
+  private ahead = false;
+  /** Length of the exchange sent and not yet taken (−1: none). */
+  private inflight = -1;
+  /** Exchanges taken before the caller asked for them (another request had to pass), or the rest of a read. */
+  private readonly stash: Array<{ data: Buffer; counters: Buffer; failure: DeviceError | null }> = [];
+
+  private sendExchange(length: number): void {
     const r = this.multiReq;
     r.writeUInt32LE(4, 0);
     r[4] = OP.READ;
@@ -226,51 +267,61 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
     } catch (err) {
       throw new DeviceError('ENXIO', 'read', { cause: err });
     }
-    // The answers: [read header][n bytes][ioctl header][8][ioctl header][8] (an errno answer has no payload).
+    this.inflight = length;
+  }
+
+  /** Takes the outstanding exchange's answers into the stash (before another request, or a shorter read). */
+  private settle(): void {
+    const length = this.inflight;
+    if (length < 0) return;
+    this.inflight = -1;
+    const data = Buffer.allocUnsafe(length);
+    const counters = Buffer.alloc(16);
+    const r = this.takeExchange(data, counters);
+    this.stash.push({ data: data.subarray(0, r.n), counters, failure: r.failure });
+  }
+
+  private fromStash(buf: Buffer, offset: number, length: number, counters: Buffer): number {
+    const st = this.stash[0]!;
+    st.counters.copy(counters, 0, 0, 16);
+    if (st.failure) {
+      this.stash.shift();
+      throw st.failure;
+    }
+    const n = Math.min(length, st.data.length);
+    st.data.copy(buf, offset, 0, n);
+    if (n === st.data.length) this.stash.shift();
+    else st.data = st.data.subarray(n);
+    return n;
+  }
+
+  /**
+   * The answers of one exchange: the read's data into `data` (its length is the length asked), the counters. Read
+   * exactly (the header, then the data and the two counter answers in one readv): an exchange sent ahead may be
+   * answered behind it in the same FIFO.
+   */
+  private takeExchange(data: Buffer, counters: Buffer): { n: number; failure: DeviceError | null } {
     const hdr = this.respHdr;
     const tail = this.tailBuf;
-    const data = buf.subarray(offset, offset + length);
-    let got = this.readv([hdr, data, tail], 'read');
-    while (got < RESPONSE_HEADER) got += this.readv([hdr.subarray(got), data, tail], 'read');
-    got -= RESPONSE_HEADER;
+    let got = 0;
+    while (got < RESPONSE_HEADER) got += this.readv([hdr.subarray(got)], 'read');
     const readErr = hdr[4]! !== 0 ? errnoName(hdr[4]!) : null;
-    const n = readErr ? 0 : hdr.readUInt32LE(0);
-    if (readErr && hdr.readUInt32LE(0) !== 0) throw new DeviceError('EIO', 'read: unexpected payload with an error');
-    // bytes past the data are the counter answers: gather them at the start of `tail`
-    let have: number;
-    if (got >= n) {
-      // the first reads ran past the data: into data[n, length), then into tail
-      const inData = Math.min(got, length) - n;
-      const inTail = Math.max(0, got - length);
-      if (inData > 0) {
-        tail.copyWithin(inData, 0, inTail);
-        data.copy(tail, 0, n, n + inData);
-      }
-      have = inData + inTail;
-    } else {
-      while (got < n) got += this.readv([data.subarray(got, n), tail], 'read');
-      have = got - n;
+    const len = hdr.readUInt32LE(0);
+    if (readErr && len !== 0) throw new DeviceError('EIO', 'read: unexpected payload with an error');
+    if (len > data.length) throw new DeviceError('EIO', 'read: more data than asked for');
+    const n = readErr ? 0 : len;
+    // [n bytes][ioctl header][8][ioctl header][8]: the pipe exists (the read was answered), so both counters are
+    got = 0;
+    const total = n + tail.length;
+    while (got < total) {
+      got += got < n ? this.readv([data.subarray(got, n), tail], 'read') : this.readv([tail.subarray(got - n)], 'ioctl');
     }
-    // parse the two ioctl answers, reading what is still missing
-    let failure: DeviceError | null = readErr ? new DeviceError(readErr, 'read') : null;
-    let at = 0;
     for (let i = 0; i < 2; i++) {
-      while (have < at + RESPONSE_HEADER) have += this.readv([tail.subarray(have, at + RESPONSE_HEADER)], 'ioctl');
-      const len = tail.readUInt32LE(at);
-      const status = tail[at + 4]!;
-      at += RESPONSE_HEADER;
-      if (len > 8) throw new DeviceError('EIO', 'ioctl: unexpected answer size');
-      while (have < at + len) have += this.readv([tail.subarray(have, at + len)], 'ioctl');
-      if (status !== 0) {
-        failure ??= new DeviceError(errnoName(status), 'ioctl');
-      } else {
-        counters.fill(0, i * 8, i * 8 + 8);
-        tail.copy(counters, i * 8, at, at + len);
-      }
-      at += len;
+      const at = i * (RESPONSE_HEADER + 8);
+      if (tail[at + 4] !== 0 || tail.readUInt32LE(at) !== 8) throw new DeviceError('EIO', 'ioctl: unexpected counter answer');
+      tail.copy(counters, i * 8, at + RESPONSE_HEADER, at + RESPONSE_HEADER + 8);
     }
-    if (failure) throw failure;
-    return n;
+    return { n, failure: readErr ? new DeviceError(readErr, 'read') : null };
   }
 
   private readonly tailBuf = Buffer.alloc(2 * (RESPONSE_HEADER + 8));
@@ -304,6 +355,8 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
 
   ioctlSync(request: number, arg: Buffer): void {
     request >>>= 0;
+    // an exchange sent ahead is answered first: take it (it is handed out by the next read)
+    if (!this.closed) this.settle();
     const size = ioctlArgSize(request);
     const what = `ioctl ${ioctlName(request)}`;
     if ((request & (IOC_IN | IOC_OUT)) !== 0 && arg.length < size) throw new DeviceError('EFAULT', what);
@@ -320,6 +373,11 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
 
   close(): void {
     if (this.closed || this.handedOff) return;
+    try {
+      this.settle();
+    } catch {
+      /* the model may already be gone */
+    }
     try {
       this.call(OP.CLOSE, 0, null, 'close');
     } catch {
