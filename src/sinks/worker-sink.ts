@@ -25,6 +25,8 @@ type SinkCall = { op: 'open' | 'lastSeq' | 'close' } | { op: 'write'; raw: RawBa
 export type SinkRequest = SinkCall & { id: number };
 export type SinkReply = { id: number; ok: true; value?: number } | { id: number; ok: false; message: string; code?: string };
 
+const CLOSE_TIMEOUT_MS = 60_000;
+
 export class WorkerSink implements Sink {
   readonly name: string;
   readonly catchUpBatch?: number;
@@ -97,9 +99,16 @@ export class WorkerSink implements Sink {
   async close(): Promise<void> {
     const w = this.worker;
     if (!w) return;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.call({ op: 'close' });
+      // A close that never answers must not hold the collector's shutdown: the store stays consistent without it
+      // (DuckDB replays its write-ahead log on the next open).
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new BsmkitError('BSMKIT_E_SINK', `sink ${this.name}: close did not finish within ${CLOSE_TIMEOUT_MS / 1000} s; worker stopped`)), CLOSE_TIMEOUT_MS);
+      });
+      await Promise.race([this.call({ op: 'close' }), limit]);
     } finally {
+      clearTimeout(timer);
       this.worker = undefined;
       await w.terminate();
     }
