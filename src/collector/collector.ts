@@ -285,7 +285,7 @@ export class Collector {
           this.loss({ reason: 'pipe-damage', message: `${this.pipeSession} offset ${d.offset}: ${d.message}`, from: d.offset }, false);
         }
         if (this.opts.mode === 'pipe') {
-          if (m.gap) this.dropGap(m.gap);
+          for (const g of m.gaps ?? (m.gap ? [m.gap] : [])) this.dropGap(g);
           if (this.intakePaused) {
             const n = m.ends.length;
             if (n) this.loss({ reason: 'spool-full', message: `${n} pipe records not kept (spool paused: ${this.pauseReason}) at ${this.pipeSession} offsets ${m.offs[0]}..${m.offs[n - 1]}`, records: n, from: m.offs[0], to: m.offs[n - 1] });
