@@ -11,10 +11,11 @@ import { dist } from '../dist-path.mjs';
 
 export const description = 'DuckDbSink.write() of the trail\'s records (first 300k), 131072-record batches, one transaction each';
 
-export async function storeRecords({ file, batchSize, limit }) {
+export async function storeRecords({ file, batchSize, limit, raw = false }) {
   const { Framer } = await import(dist('format/framer.js'));
   const { DuckDbSink } = await import(dist('sinks/duckdb-sink.js'));
   const { builtinEventTable } = await import(dist('catalog/event-table.js'));
+  const { packRecords } = await import(dist('spool/raw-batch.js'));
   const dir = mkdtempSync(join(tmpdir(), 'bsmkit-bench-sink-'));
   const sink = new DuckDbSink({ path: join(dir, 'store.duckdb'), events: builtinEventTable('macos') });
   await sink.open();
@@ -40,9 +41,13 @@ export async function storeRecords({ file, batchSize, limit }) {
   });
   const flush = async () => {
     while (full.length) {
+      const b = full.shift();
+      // raw: the collector's path (a spool RawBatch; ids derived by the sink), packed before the clock starts
+      const packed = raw ? packRecords(b).raw : undefined;
       const t = performance.now();
       const c = process.cpuUsage();
-      await sink.write(full.shift());
+      if (packed) await sink.writeRaw(packed);
+      else await sink.write(b);
       const d = process.cpuUsage(c);
       sinkCpuUs += d.user + d.system;
       sinkMs += performance.now() - t;
