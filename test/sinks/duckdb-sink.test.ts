@@ -12,24 +12,14 @@ import { bsmErrno } from '../../src/render/errno.js';
 import type { BsmRecord } from '../../src/format/types.js';
 import { builtinEventTable } from '../../src/catalog/event-table.js';
 import { BsmkitError } from '../../src/errors.js';
-import { collectedFrom, REALISTIC, tempDir } from './helpers.js';
+import { collectedFrom, REALISTIC, storeRows, tempDir } from './helpers.js';
 
 const ORACLE_R = join(import.meta.dirname, '../../../shared/conformance/oracle/generated/realistic.bsm.r.txt');
 const events = builtinEventTable('macos');
 const CHILD = join(import.meta.dirname, 'duckdb-child.ts');
 const REPO = join(import.meta.dirname, '../..');
 
-async function rows(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const inst = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
-  try {
-    const c = await inst.connect();
-    const r = await c.runAndReadAll(sql);
-    c.closeSync();
-    return r.getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    inst.closeSync();
-  }
-}
+const rows = storeRows;
 
 async function storeAll(path: string, batch = 250): Promise<ReturnType<typeof collectedFrom>> {
   const recs = collectedFrom(REALISTIC, { origin: (i) => (i % 5 === 0 ? 'recovered' : i % 2 ? 'pipe' : 'trail') });

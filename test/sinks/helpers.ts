@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Framer } from '../../src/format/framer.js';
 import type { CollectedRecord, RecordOrigin } from '../../src/sinks/sink.js';
 
@@ -29,4 +30,17 @@ export function tempDir(t: { after(fn: () => void): void }, name = 'bsmkit-sinks
   const d = mkdtempSync(join(tmpdir(), name));
   t.after(() => rmSync(d, { recursive: true, force: true }));
   return d;
+}
+
+/** Rows of a query against a store, opened read-only. */
+export async function storeRows(path: string, sql: string): Promise<Record<string, unknown>[]> {
+  const inst = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  try {
+    const c = await inst.connect();
+    const r = await c.runAndReadAll(sql);
+    c.closeSync();
+    return r.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    inst.closeSync();
+  }
 }

@@ -2,25 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { WorkerSink } from '../../src/sinks/worker-sink.js';
 import { Spool } from '../../src/spool/spool.js';
 import { concatRaw, materialize, packRecords } from '../../src/spool/raw-batch.js';
 import { recordId } from '../../src/spool/record-id.js';
 import { BsmkitError } from '../../src/errors.js';
-import { collectedFrom, REALISTIC, tempDir } from './helpers.js';
+import { collectedFrom, REALISTIC, storeRows, tempDir } from './helpers.js';
 
-async function rows(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const inst = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
-  try {
-    const c = await inst.connect();
-    const r = await c.runAndReadAll(sql);
-    c.closeSync();
-    return r.getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    inst.closeSync();
-  }
-}
+const rows = storeRows;
 
 /** realistic.bsm spooled with mixed origins and two source names. */
 function spoolRealistic(dir: string): { spool: Spool; n: number; first: number } {
