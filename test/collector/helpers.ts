@@ -1,6 +1,7 @@
 /** Test helpers: a sink that keeps what it stores, and ground-truth tallies of the kernel model. */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { CollectedRecord, Sink } from '../../src/sinks/sink.js';
+import { materialize, type RawBatch } from '../../src/spool/raw-batch.js';
 import type { GroundTruth } from '../../src/testing/kernel-model/index.js';
 
 export interface Stored {
@@ -18,10 +19,14 @@ export class MemorySink implements Sink {
   stall?: Promise<void>;
   failNext = 0;
   writes = 0;
+  /** Size of every batch written. */
+  readonly sizes: number[] = [];
+  catchUpBatch?: number;
   constructor(readonly name = 'memory') {}
   async open(): Promise<void> {}
   async write(batch: readonly CollectedRecord[]): Promise<void> {
     this.writes++;
+    this.sizes.push(batch.length);
     if (this.stall) await this.stall;
     if (this.failNext > 0) {
       this.failNext--;
@@ -30,6 +35,15 @@ export class MemorySink implements Sink {
     for (const r of batch) this.stored.push({ seq: r.seq, id: r.id, origin: r.origin, hex: r.bytes.toString('hex'), sourceFile: r.sourceFile, sourceOffset: r.sourceOffset });
   }
   async close(): Promise<void> {}
+}
+
+/** A MemorySink that also takes the collector's raw spool batches (as the worker-thread sinks do). */
+export class RawMemorySink extends MemorySink {
+  rawWrites = 0;
+  async writeRaw(raw: RawBatch): Promise<void> {
+    this.rawWrites++;
+    await this.write(materialize(raw));
+  }
 }
 
 /**
