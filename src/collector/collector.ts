@@ -18,7 +18,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { TrailCursor } from '../sources/trail/cursor.js';
 import { followTrail, type TrailFollower, type TrailItem } from '../sources/trail/follow.js';
 import { parseTrailName } from '../sources/trail/names.js';
-import { concatRaw } from '../spool/raw-batch.js';
+import { concatRaw, materialize } from '../spool/raw-batch.js';
 import { Spool, SpoolFullError, writeFileAtomic, type SpoolAppend } from '../spool/spool.js';
 import { formatReport, statsLine, prometheusText, type CollectMode, type CollectorStats, type LossEntry, type RecordCounts, type SinkStats } from './accounting.js';
 import { PipeDrain } from './pipe-drain.js';
@@ -455,27 +455,18 @@ export class Collector {
       const want = catchUp > batchMax && lag >= catchUp ? catchUp : batchMax;
       const maxBytes = want > batchMax ? CATCH_UP_BYTES : undefined;
       try {
-        let count: number;
-        let last: number;
-        if (st.sink.writeRaw && !this.opts.select) {
-          let raw = this.spool.readRaw(cp + 1, want, maxBytes);
-          while (want > batchMax && raw.count < want) {
-            const more = this.spool.readRaw(cp + 1 + raw.count, want - raw.count, maxBytes);
-            if (more.count === 0) break;
-            raw = concatRaw(raw, more);
-          }
-          if (raw.count === 0) throw new Error(`spool read at seq ${cp + 1} returned nothing (spool ends at ${this.spool.lastSeq})`);
-          count = raw.count;
-          last = raw.firstSeq + raw.count - 1;
-          await st.sink.writeRaw(raw);
-        } else {
-          let batch = this.spool.read(cp + 1, want, maxBytes);
-          while (want > batchMax && batch.length < want) {
-            const more = this.spool.read(cp + 1 + batch.length, want - batch.length, maxBytes);
-            if (more.length === 0) break;
-            batch = batch.concat(more);
-          }
-          last = batch[batch.length - 1]!.seq;
+        let raw = this.spool.readRaw(cp + 1, want, maxBytes);
+        while (want > batchMax && raw.count < want) {
+          const more = this.spool.readRaw(cp + 1 + raw.count, want - raw.count, maxBytes);
+          if (more.count === 0) break;
+          raw = concatRaw(raw, more);
+        }
+        if (raw.count === 0) throw new Error(`spool read at seq ${cp + 1} returned nothing (spool ends at ${this.spool.lastSeq})`);
+        const last = raw.firstSeq + raw.count - 1;
+        let count = raw.count;
+        if (st.sink.writeRaw && !this.opts.select) await st.sink.writeRaw(raw);
+        else {
+          const batch = materialize(raw);
           const out = this.opts.select ? batch.filter((r) => this.opts.select!(r.bytes)) : batch;
           count = out.length;
           if (out.length) await st.sink.write(out);
