@@ -33,7 +33,8 @@ export class WorkerSink implements Sink {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: number | undefined) => void; reject: (e: Error) => void }>();
-  private exitError: Error | undefined;
+  /** open() succeeded and close() was not called: a fresh worker (after one died) opens the sink first. */
+  private opened = false;
 
   constructor(private readonly spec: WorkerSinkSpec) {
     this.name = spec.options?.name ?? spec.kind;
@@ -42,7 +43,6 @@ export class WorkerSink implements Sink {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    this.exitError = undefined;
     const w = new Worker(workerUrl(import.meta.url, './sink-worker'), { workerData: this.spec });
     w.on('message', (m: SinkReply) => {
       const p = this.waiting.get(m.id);
@@ -52,7 +52,6 @@ export class WorkerSink implements Sink {
       else p.reject(new BsmkitError(m.code ?? 'BSMKIT_E_SINK', m.message));
     });
     const fail = (err: Error): void => {
-      this.exitError = err;
       this.worker = undefined;
       for (const p of this.waiting.values()) p.reject(err);
       this.waiting.clear();
@@ -65,7 +64,10 @@ export class WorkerSink implements Sink {
   }
 
   private call(req: SinkCall, transfer: ArrayBuffer[] = []): Promise<number | undefined> {
+    const fresh = !this.worker;
     const w = this.start();
+    // The worker runs requests in order: an open sent first is done before this request (which fails if it failed).
+    if (fresh && this.opened && req.op !== 'open') void this.call({ op: 'open' }).catch(() => undefined);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -75,6 +77,7 @@ export class WorkerSink implements Sink {
 
   async open(): Promise<void> {
     await this.call({ op: 'open' });
+    this.opened = true;
   }
 
   /** Records packed into one buffer and sent (their seqs may have gaps: a selection filtered them). */
@@ -97,6 +100,7 @@ export class WorkerSink implements Sink {
   }
 
   async close(): Promise<void> {
+    this.opened = false;
     const w = this.worker;
     if (!w) return;
     let timer: NodeJS.Timeout | undefined;

@@ -113,8 +113,7 @@ test('WorkerSink: errors come back with their code; a dead worker rejects instea
     return true;
   });
   await bad.close();
-  // The worker thread ends under a pending call (a write that takes far longer than the terminate): the call rejects,
-  // and the next call starts a fresh worker.
+  // The worker thread ends under a pending call (a write that takes far longer than the terminate): the call rejects.
   const sink = new WorkerSink({ kind: 'duckdb', options: { path: join(dir, 'store.duckdb') } });
   await sink.open();
   const base = collectedFrom(REALISTIC);
@@ -123,8 +122,10 @@ test('WorkerSink: errors come back with their code; a dead worker rejects instea
   const pending = sink.write(big);
   await w.terminate();
   await assert.rejects(pending, /worker thread exited/);
-  await sink.open();
+  // The next call starts a fresh worker and opens the sink there first, as the collector's retry needs.
   assert.equal(await sink.lastSeq(), undefined, 'the interrupted transaction stored nothing');
+  await sink.write(big.slice(0, 100));
+  assert.equal(await sink.lastSeq(), 100);
   await sink.close();
 });
 
