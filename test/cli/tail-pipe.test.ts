@@ -56,10 +56,26 @@ async function pipeReady(m: KernelModel, t: ReturnType<typeof tail>): Promise<nu
   throw new Error(`the pipe was never opened: ${t.err()}`);
 }
 
+/**
+ * Waits until the source reads: one record generated and printed. The FLUSH (pipeReady) comes before the source
+ * takes its counter baseline; drops in between would count as before the stream (see docs/audit-pipe.md), so a
+ * burst must not start until the source is past its setup.
+ */
+async function sourceReading(m: KernelModel, t: ReturnType<typeof tail>): Promise<void> {
+  await m.generate(1);
+  for (const until = deadline(); Date.now() < until; ) {
+    if (t.out().includes('\n')) return;
+    assert.equal(t.child.exitCode, null, `tail exited early: ${t.err()}`);
+    await sleep(20);
+  }
+  throw new Error(`the source printed nothing: ${t.err()}`);
+}
+
 test('--pipe-endpoint: every record the model queued to the pipe is printed once, in order', { timeout: T }, async () => {
   const m = await model(21);
   const t = tail(['--json', '--pipe-endpoint', m.info.endpoint]);
   const pipe = await pipeReady(m, t);
+  await sourceReading(m, t);
   for (let i = 0; i < 6; i++) {
     await m.generate(300);
     await sleep(30);
@@ -84,6 +100,7 @@ test('--pipe-endpoint: records the kernel dropped (queue full) are reported as l
   const m = await model(22);
   const t = tail(['--json', '--pipe-endpoint', m.info.endpoint]);
   const pipe = await pipeReady(m, t);
+  await sourceReading(m, t);
   await m.setAllocFailRate(0.2); // the kernel's NOWAIT allocations fail: those records never reach the pipe
   await m.generate(2000);
   // The pipe reports a drop when a later read shows it; a model pipe read blocks while the queue is empty, so end
