@@ -3,6 +3,8 @@
 // runs it: WorkerSink, default DuckDB settings). Target: >= 250k records/s sustained, RSS <= 200 MB. Reported: records
 // stored in DuckDB, recovered, intakeRecordsPerSec (spooled / time until the spool held every record),
 // timedRecordsPerSec (stored / time from the start of the workload until the store held every record).
+// BSMKIT_BENCH_HYBRID_SINK=ndjson (NDJSON files on their worker thread) or none (intake only) measure the same
+// workload without DuckDB, for the memory breakdown in docs/collector.md.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +18,9 @@ export default async function collectHybrid() {
   const { WorkerSink } = await import(dist('sinks/worker-sink.js'));
   const base = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bsmkit-bench-hybrid-'));
   const model = await startKernelModel({ endpoint: join(base, 'model'), trailDirs: [join(base, 'trail')], seed: 42 });
-  const sink = new WorkerSink({ kind: 'duckdb', options: { path: join(base, 'store.duckdb') } });
-  const c = await Collector.start({ mode: 'hybrid', spoolDir: join(base, 'spool'), trailDirs: model.info.trailDirs, device: { kind: 'simulated', endpoint: model.info.endpoint }, qlimit: 1024, sinks: [sink], sinkBatch: 8192, trailPollMs: 20, log: () => undefined });
+  const kind = process.env.BSMKIT_BENCH_HYBRID_SINK ?? 'duckdb';
+  const sinks = kind === 'none' ? [] : [kind === 'ndjson' ? new WorkerSink({ kind: 'ndjson', options: { dir: join(base, 'ndjson') } }) : new WorkerSink({ kind: 'duckdb', options: { path: join(base, 'store.duckdb') } })];
+  const c = await Collector.start({ mode: 'hybrid', spoolDir: join(base, 'spool'), trailDirs: model.info.trailDirs, device: { kind: 'simulated', endpoint: model.info.endpoint }, qlimit: 1024, sinks, sinkBatch: 8192, trailPollMs: 20, log: () => undefined });
   try {
     const t0 = performance.now();
     const r = await model.run([{ type: 'steady', rate: 400_000, seconds: 1 }, { type: 'sleep-wake', count: 200_000 }, { type: 'steady', rate: 400_000, seconds: 1 }]);
@@ -30,7 +33,7 @@ export default async function collectHybrid() {
     const spooled = c.stats().records.total;
     const s = await c.settle({ quietMs: 300, timeoutMs: 120_000 });
     const secs = (performance.now() - t0 - 300) / 1000;
-    const stored = s.sinks[0].delivered;
+    const stored = s.sinks[0]?.delivered ?? spooled;
     await c.stop();
     return { bytes: s.spool.bytes, records: stored, recovered: s.records.recovered, live: s.records.live, intakeRecordsPerSec: Math.round(spooled / intakeSecs), timedRecordsPerSec: Math.round(stored / secs) };
   } finally {
