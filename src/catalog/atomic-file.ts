@@ -7,6 +7,7 @@
 import { open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BsmkitError } from '../errors.js';
+import { processAlive as alive } from '../process-alive.js';
 
 /**
  * Testing hook: when this environment variable names the file being replaced (its base name, or `*`), the writer
@@ -20,15 +21,6 @@ function tempName(path: string, tag: string): string {
 }
 
 const TEMP_RE = /^\.(.+)\.bsmkit-[a-z]+\.([0-9]+)\.tmp$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes temporary files left by bsmkit writers that died (their pid no longer runs). Returns their paths. */
 export async function removeStaleTemps(dir: string): Promise<string[]> {

@@ -6,22 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Collector } from '../../src/collector/collector.js';
-import { Framer } from '../../src/format/framer.js';
 import { startKernelModel, readGroundTruth } from '../../src/testing/kernel-model/index.js';
-import { MemorySink, tally, firstPipeId } from './helpers.js';
-
-function trailRecords(dir: string): string[] {
-  const out: string[] = [];
-  for (const n of readdirSync(dir).filter((x) => /^\d{14}\./.test(x)).sort()) {
-    const fr = new Framer({ record: (b, _o, kind) => kind === 'record' && out.push(b.toString('hex')), diagnostic: () => undefined });
-    fr.push(readFileSync(join(dir, n)));
-  }
-  return out;
-}
+import { MemorySink, tally, firstPipeId, trailRecords } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +57,7 @@ test('spool file system full: clear error, accounted pause, no silent loss, resu
     assert.equal(fin0.spool.paused, false);
     assert.ok(fin.spool.pauses >= 1 && fin.spool.pausedMs > 0);
     assert.deepEqual(fin.lost, {});
-    assert.deepEqual(sink.stored.map((r) => r.hex), trailRecords(model.info.trailDirs[0]!));
+    assert.deepEqual(sink.stored.map((r) => r.hex), trailRecords([model.info.trailDirs[0]!]));
     assert.equal(new Set(sink.stored.map((r) => r.id)).size, sink.stored.length);
     assert.equal(fin.records.total, t.trailWritten);
     // records the pipe delivered during the pause were set aside and came back from the trail as recovered

@@ -4,13 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Collector, type CollectorOptions } from '../../src/collector/collector.js';
 import { startKernelModel, readGroundTruth, type KernelModel } from '../../src/testing/kernel-model/index.js';
-import { Framer } from '../../src/format/framer.js';
-import { MemorySink, RawMemorySink, tally, firstPipeId } from './helpers.js';
+import { MemorySink, RawMemorySink, tally, firstPipeId, trailRecords } from './helpers.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 
@@ -33,17 +32,6 @@ function collectorOpts(m: KernelModel, mode: CollectorOptions['mode'], sinks: Me
     sinks,
     log: () => undefined,
   };
-}
-
-/** Every record of every trail file, in order (file name order), as hex. */
-function trailRecords(dirs: string[]): string[] {
-  const out: string[] = [];
-  const files = dirs.flatMap((d) => readdirSync(d).filter((n) => /^\d{14}\./.test(n)).map((n) => join(d, n))).sort((a, b) => a.split('/').pop()!.localeCompare(b.split('/').pop()!));
-  for (const f of files) {
-    const fr = new Framer({ record: (b, _o, kind) => kind === 'record' && out.push(b.toString('hex')), diagnostic: () => undefined });
-    fr.push(readFileSync(f));
-  }
-  return out;
 }
 
 test('hybrid: ≥10% pipe drops (qlimit and allocation failures), every trail record stored exactly once, report = ground truth', async () => {

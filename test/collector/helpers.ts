@@ -1,5 +1,7 @@
 /** Test helpers: a sink that keeps what it stores, and ground-truth tallies of the kernel model. */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Framer } from '../../src/format/framer.js';
 import type { CollectedRecord, Sink } from '../../src/sinks/sink.js';
 import { materialize, type RawBatch } from '../../src/spool/raw-batch.js';
 import type { GroundTruth } from '../../src/testing/kernel-model/index.js';
@@ -110,4 +112,15 @@ export function firstPipeId(truth: GroundTruth): number {
   const e = truth.events.find((x) => x.type === 'pipe-open');
   if (!e) throw new Error('no pipe was opened');
   return e.pipe as number;
+}
+
+/** Every record of the trail files in `dirs`, in file name order, as hex (what a complete collection must hold). */
+export function trailRecords(dirs: string[]): string[] {
+  const out: string[] = [];
+  const files = dirs.flatMap((d) => readdirSync(d).filter((n) => /^\d{14}\./.test(n)).map((n) => join(d, n))).sort((a, b) => a.split('/').pop()!.localeCompare(b.split('/').pop()!));
+  for (const f of files) {
+    const fr = new Framer({ record: (b, _o, kind) => kind === 'record' && out.push(b.toString('hex')), diagnostic: () => undefined });
+    fr.push(readFileSync(f));
+  }
+  return out;
 }

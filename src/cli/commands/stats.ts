@@ -4,6 +4,7 @@ import { BsmkitError, UsageError } from '../../errors.js';
 import { formatReport, prometheusText, type CollectorStats } from '../../collector/accounting.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from '../args.js';
+import { processAlive as alive } from '../../process-alive.js';
 
 export const summary = "show a running or stopped collector's accounting (from its spool's state file)";
 
@@ -16,15 +17,6 @@ recovered, trail-only, pipe-only and lost by reason, kernel drops, spool backlog
   --json          the state as JSON
   --prometheus    Prometheus text
 `;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs({

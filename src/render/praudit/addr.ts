@@ -12,17 +12,8 @@ export function ipv4(b: Buffer, at = 0): string {
 export function ipv6(b: Buffer, at = 0): string {
   const w = new Array<number>(8);
   for (let i = 0; i < 8; i++) w[i] = (b[at + 2 * i] << 8) | b[at + 2 * i + 1];
-  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
-  for (let i = 0; i < 8; i++) {
-    if (w[i] === 0) {
-      if (curBase === -1) { curBase = i; curLen = 1; } else curLen++;
-    } else if (curBase !== -1) {
-      if (bestBase === -1 || curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
-      curBase = -1;
-    }
-  }
-  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) { bestBase = curBase; bestLen = curLen; }
-  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
+  const run = ipv6ZeroRun(b, at);
+  const bestBase = run < 0 ? -1 : run >> 4, bestLen = run & 15;
   let s = '';
   for (let i = 0; i < 8; i++) {
     if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
@@ -37,6 +28,24 @@ export function ipv6(b: Buffer, at = 0): string {
   }
   if (bestBase !== -1 && bestBase + bestLen === 8) s += ':';
   return s;
+}
+
+/**
+ * The run of zero groups inet_ntop writes as "::" in the 16-byte address at b[at]: the longest (the first of equal
+ * ones) of at least two groups, as `base << 4 | length`, or -1. Shared by the string and the byte renderers.
+ */
+export function ipv6ZeroRun(b: Uint8Array, at: number): number {
+  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (b[at + 2 * i] === 0 && b[at + 2 * i + 1] === 0) {
+      if (curBase === -1) { curBase = i; curLen = 1; } else curLen++;
+    } else if (curBase !== -1) {
+      if (bestBase === -1 || curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
+      curBase = -1;
+    }
+  }
+  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) { bestBase = curBase; bestLen = curLen; }
+  return bestBase !== -1 && bestLen >= 2 ? (bestBase << 4) | bestLen : -1;
 }
 
 /** An `_ex` address by its type (4 or 16); praudit prints `invalid` for any other type. */

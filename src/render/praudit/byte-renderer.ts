@@ -12,6 +12,7 @@
 import { returnStatusTable } from '../errno.js';
 import { hostPlatform } from '../platform.js';
 import { hostUserNames } from '../users.js';
+import { ipv6ZeroRun } from './addr.js';
 import { createCtimeWriter, defaultTimeZone } from './ctime.js';
 import { TEXT_NAME_BY_ID, type PrauditOptions } from './renderer.js';
 
@@ -141,17 +142,8 @@ function ipv4(o: Buffer, p: number, b: Buffer, q: number): number {
 }
 /** inet_ntop(AF_INET6) as addr.ts ipv6(), written as bytes. */
 function ipv6w(o: Buffer, p: number, b: Buffer, at: number): number {
-  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
-  for (let i = 0; i < 8; i++) {
-    if (b[at + 2 * i] === 0 && b[at + 2 * i + 1] === 0) {
-      if (curBase === -1) { curBase = i; curLen = 1; } else curLen++;
-    } else if (curBase !== -1) {
-      if (bestBase === -1 || curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
-      curBase = -1;
-    }
-  }
-  if (curBase !== -1 && (bestBase === -1 || curLen > bestLen)) { bestBase = curBase; bestLen = curLen; }
-  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
+  const run = ipv6ZeroRun(b, at);
+  const bestBase = run < 0 ? -1 : run >> 4, bestLen = run & 15;
   for (let i = 0; i < 8; i++) {
     if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
       if (i === bestBase) o[p++] = 58;
