@@ -1,7 +1,8 @@
 // bsmkit collect --source pipe draining the kernel model into the spool: a steady 1.2M records/s workload for 3 s
 // into a pipe at qlimit 1024, read on the collector's drain thread, framed, appended to the durable spool (no sink).
 // Target: >= 1M records/s spooled with 0 drops. Reported: records spooled, drops (kernel counter), timedRecordsPerSec
-// (spooled / time from the start of the workload until the spool held the last record).
+// (spooled / time from the start of the workload until the spool held the last record). BSMKIT_BENCH_DRAIN_RATE sets
+// the offered rate (records/s) instead of 1.2M.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ export default async function collectDrain() {
     await model.run([{ type: 'steady', rate: 200_000, seconds: 1 }]);
     const warm = c.stats();
     const t0 = performance.now();
-    const r = await model.run([{ type: 'steady', rate: 1_200_000, seconds: 3 }]);
+    const r = await model.run([{ type: 'steady', rate: Number(process.env.BSMKIT_BENCH_DRAIN_RATE ?? 1_200_000), seconds: 3 }]);
     const generated = r.last - r.first + 1;
     let s = c.stats();
     const deadline = Date.now() + 20_000;

@@ -4,7 +4,8 @@
 // stored in DuckDB, recovered, intakeRecordsPerSec (spooled / time until the spool held every record),
 // timedRecordsPerSec (stored / time from the start of the workload until the store held every record).
 // BSMKIT_BENCH_HYBRID_SINK=ndjson (NDJSON files on their worker thread) or none (intake only) measure the same
-// workload without DuckDB, for the memory breakdown in docs/collector.md.
+// workload without DuckDB, for the memory breakdown in docs/collector.md. BSMKIT_BENCH_DUCKDB_CONFIG (JSON) gives DuckDB
+// options over the sink's defaults, e.g. '{"memory_limit":"64MB"}'.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ export default async function collectHybrid() {
   const base = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bsmkit-bench-hybrid-'));
   const model = await startKernelModel({ endpoint: join(base, 'model'), trailDirs: [join(base, 'trail')], seed: 42 });
   const kind = process.env.BSMKIT_BENCH_HYBRID_SINK ?? 'duckdb';
-  const sinks = kind === 'none' ? [] : [kind === 'ndjson' ? new WorkerSink({ kind: 'ndjson', options: { dir: join(base, 'ndjson') } }) : new WorkerSink({ kind: 'duckdb', options: { path: join(base, 'store.duckdb') } })];
+  const duckdbConfig = JSON.parse(process.env.BSMKIT_BENCH_DUCKDB_CONFIG ?? '{}');
+  const sinks = kind === 'none' ? [] : [kind === 'ndjson' ? new WorkerSink({ kind: 'ndjson', options: { dir: join(base, 'ndjson') } }) : new WorkerSink({ kind: 'duckdb', options: { path: join(base, 'store.duckdb'), config: duckdbConfig } })];
   const c = await Collector.start({ mode: 'hybrid', spoolDir: join(base, 'spool'), trailDirs: model.info.trailDirs, device: { kind: 'simulated', endpoint: model.info.endpoint }, qlimit: 1024, sinks, sinkBatch: 8192, trailPollMs: 20, log: () => undefined });
   try {
     const t0 = performance.now();

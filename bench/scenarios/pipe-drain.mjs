@@ -3,6 +3,7 @@
 // GET_INSERTS per read) while this thread takes the raw batches. Target: >= 1M records/s with 0 drops.
 // Reported: records received (records), drops (must be 0), timedRecordsPerSec (received / time from the start of
 // the workload until the last record arrived). The model's files go to /dev/shm when it exists.
+// BSMKIT_BENCH_DRAIN_RATE sets the offered rate (records/s) instead of 1.2M.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { dist } from '../dist-path.mjs';
 
 export const description = 'pipe drain thread vs the kernel model at 1.2M records/s for 3 s, qlimit 1024, raw batches';
 
-const RATE = 1_200_000;
+const RATE = Number(process.env.BSMKIT_BENCH_DRAIN_RATE ?? 1_200_000);
 const SECONDS = 3;
 
 export default async function pipeDrain() {

@@ -18,7 +18,7 @@ import { BsmkitError } from '../errors.js';
 import type { EventDescriber } from '../render/json/index.js';
 import { ensurePrivateDir, makePrivate, withPrivateUmask } from './private-files.js';
 import { RecordRowWriter } from './record-row.js';
-import { CREATE_META_SQL, createRecordsTableSql, DUCKDB_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
+import { CREATE_META_SQL, createRecordsTableSql, STORE_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
 import type { CollectedRecord, Sink } from './sink.js';
 import { materialize, NO_SOURCE, type RawBatch } from '../spool/raw-batch.js';
 import { idText, recordIdLanes } from '../spool/record-id.js';
@@ -67,6 +67,12 @@ export interface DuckDbWriteStats {
  */
 export const DEFAULT_DUCKDB_CONFIG: Readonly<Record<string, string>> = { memory_limit: '128MB' };
 
+/** The store's name inside the sink's DuckDB instance. */
+const STORE_CATALOG = 'store';
+
+/** A SQL string literal. */
+const sqlText = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
 /** How many of the most recently stored ids are checked against (memory: 20 bytes each). */
 export const RECENT_IDS = 1 << 17;
 
@@ -75,7 +81,7 @@ const DUPLICATE_KEY = /duplicate key|violates primary key|constraint/i;
 
 export class DuckDbSink implements Sink {
   readonly name: string;
-  readonly catchUpBatch = DUCKDB_ROW_GROUP;
+  readonly catchUpBatch = STORE_ROW_GROUP;
   readonly path: string;
   private readonly events: EventDescriber | undefined;
   private readonly config: Record<string, string>;
@@ -96,7 +102,8 @@ export class DuckDbSink implements Sink {
     this.path = opts.path ?? defaultStorePath();
     this.name = opts.name ?? 'duckdb';
     this.events = opts.events;
-    this.config = { ...DEFAULT_DUCKDB_CONFIG, ...opts.config };
+    // An in-memory instance (see open()) would spill into `.tmp` in the working directory: keep it by the store.
+    this.config = { ...DEFAULT_DUCKDB_CONFIG, temp_directory: this.path + '.tmp', ...opts.config };
     this.recentSize = Math.max(1, Math.floor(opts.recentIds ?? RECENT_IDS));
     this.recent = new RecentIds(this.recentSize);
   }
@@ -105,8 +112,11 @@ export class DuckDbSink implements Sink {
     if (this.conn) return;
     ensurePrivateDir(dirname(this.path), 'BSMKIT_E_STORE_OPEN');
     try {
-      this.instance = await withPrivateUmask(() => DuckDBInstance.create(this.path, this.config));
+      // The store is attached rather than opened: only ATTACH takes a row group size (STORE_ROW_GROUP).
+      this.instance = await withPrivateUmask(() => DuckDBInstance.create(':memory:', this.config));
       this.conn = await this.instance.connect();
+      await withPrivateUmask(() => this.conn!.run(`ATTACH ${sqlText(this.path)} AS ${STORE_CATALOG} (ROW_GROUP_SIZE ${STORE_ROW_GROUP})`));
+      await this.conn.run(`USE ${STORE_CATALOG}`);
       await this.conn.run(CREATE_META_SQL);
       const v = await this.conn.runAndReadAll(`SELECT value FROM bsmkit_store_meta WHERE key = 'schema_version'`);
       const rows = v.getRows();
@@ -122,7 +132,7 @@ export class DuckDbSink implements Sink {
       }
       this.stored = await this.readLastSeq();
       await this.loadRecentIds();
-      this.appender = await this.conn.createAppender(RECORDS_TABLE);
+      this.appender = await this.conn.createAppender(RECORDS_TABLE, null, STORE_CATALOG);
       this.rows = new RecordRowWriter(this.events ?? hostOrBuiltinEventTable());
       this.protect();
     } catch (err) {
@@ -159,7 +169,7 @@ export class DuckDbSink implements Sink {
       this.appender?.closeSync();
       this.appender = undefined;
       // Fold the WAL into the database file so the store is one file at rest.
-      await withPrivateUmask(() => this.conn!.run('CHECKPOINT'));
+      await withPrivateUmask(() => this.conn!.run(`CHECKPOINT ${STORE_CATALOG}`));
     } finally {
       this.closeHandles();
       this.protect();

@@ -8,8 +8,13 @@
 /** Bumped on any incompatible change; stored in `bsmkit_store_meta` and checked on open. */
 export const STORE_SCHEMA_VERSION = 1;
 
-/** DuckDB's row group: a transaction of at least this many rows writes them straight to the database file. */
-export const DUCKDB_ROW_GROUP = 122_880;
+/**
+ * Rows per row group of the records table (the store is attached with this ROW_GROUP_SIZE; DuckDB's default is
+ * 122,880). A transaction of at least this many rows is written straight to the database file, and DuckDB holds a
+ * row group uncompressed in native memory while it fills it: a sixteenth-sized group cut the sink's peak memory
+ * by about 150 MiB at the same insert rate (bench sink-duckdb-raw). A multiple of DuckDB's vector size (2048).
+ */
+export const STORE_ROW_GROUP = 16_384;
 
 /** The records table. */
 export const RECORDS_TABLE = 'records';

@@ -13,7 +13,7 @@ import { workerUrl } from '../worker-url.js';
 import type { DuckDbSinkOptions } from './duckdb-sink.js';
 import type { NdjsonFileSinkOptions } from './ndjson-file-sink.js';
 import type { CollectedRecord, Sink } from './sink.js';
-import { DUCKDB_ROW_GROUP } from './store-schema.js';
+import { STORE_ROW_GROUP } from './store-schema.js';
 
 /** What the worker builds (options must be plain data: no functions cross threads). */
 export type WorkerSinkSpec =
@@ -38,7 +38,7 @@ export class WorkerSink implements Sink {
 
   constructor(private readonly spec: WorkerSinkSpec) {
     this.name = spec.options?.name ?? spec.kind;
-    if (spec.kind === 'duckdb') this.catchUpBatch = DUCKDB_ROW_GROUP;
+    if (spec.kind === 'duckdb') this.catchUpBatch = STORE_ROW_GROUP;
   }
 
   private start(): Worker {

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from '
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbSink, defaultStorePath, DEFAULT_STORE_PATH } from '../../src/sinks/duckdb-sink.js';
-import { RECORD_COLUMNS } from '../../src/sinks/store-schema.js';
+import { RECORD_COLUMNS, STORE_ROW_GROUP } from '../../src/sinks/store-schema.js';
 import { decodeRecord } from '../../src/format/decode-record.js';
 import { addrText, createJsonRenderer, recordToJson, type JsonRenderer } from '../../src/render/json/index.js';
 import { bsmErrno } from '../../src/render/errno.js';
@@ -222,6 +222,22 @@ test('one large batch (many DataChunks, appender flushes inside the transaction)
     assert.ok(Buffer.from(got[i].raw as Uint8Array).equals(big[i].bytes), `raw of seq ${i}`);
     assert.equal(got[i].event, decodeRecord(big[i].bytes).header?.event ?? null);
   }
+});
+
+test('the records table is written in row groups of STORE_ROW_GROUP rows (a row group is held in memory while it fills)', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const base = collectedFrom(REALISTIC);
+  const n = STORE_ROW_GROUP * 2 + 1000;
+  const big = Array.from({ length: n }, (_, i) => ({ ...base[i % base.length], seq: i, id: `${base[i % base.length].id}-${i}` }));
+  const s = new DuckDbSink({ path: db, events });
+  await s.open();
+  await s.write(big.slice(0, STORE_ROW_GROUP + 500));
+  await s.write(big.slice(STORE_ROW_GROUP + 500));
+  await s.close();
+  const groups = await rows(db, `SELECT row_group_id, sum(count) AS n FROM pragma_storage_info('records') WHERE column_name = 'seq' AND segment_type <> 'VALIDITY' GROUP BY row_group_id ORDER BY row_group_id`);
+  assert.equal(groups.reduce((a, g) => a + Number(g.n), 0), n);
+  assert.ok(groups.length >= 3, `${groups.length} row groups for ${n} rows`);
+  for (const g of groups) assert.ok(Number(g.n) <= STORE_ROW_GROUP, `row group ${String(g.row_group_id)} holds ${String(g.n)} rows`);
 });
 
 test('ids: a record back under a new seq is dropped within the recent-id window, also after reopen; older ones are not checked', async (t) => {

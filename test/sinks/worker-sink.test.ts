@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerSink } from '../../src/sinks/worker-sink.js';
+import { STORE_ROW_GROUP } from '../../src/sinks/store-schema.js';
 import { Spool } from '../../src/spool/spool.js';
 import { concatRaw, materialize, packRecords } from '../../src/spool/raw-batch.js';
 import { recordId } from '../../src/spool/record-id.js';
@@ -59,7 +60,7 @@ test('WorkerSink duckdb: raw and filtered batches stored on the worker, exactly 
   const db = join(dir, 'store.duckdb');
   const sink = new WorkerSink({ kind: 'duckdb', options: { path: db } });
   assert.equal(sink.name, 'duckdb');
-  assert.equal(sink.catchUpBatch, 122_880);
+  assert.equal(sink.catchUpBatch, STORE_ROW_GROUP);
   await sink.open();
   assert.equal(await sink.lastSeq(), undefined);
   const all = readAll(spool, first, n);
