@@ -93,6 +93,12 @@ export class DuckDbSink implements Sink {
   private stored = -1;
   private readonly recentSize: number;
   private recent: RecentIds;
+  /**
+   * Set when a write failed: the database is closed then and opened afresh before the next call. A failed
+   * checkpoint invalidates a DuckDB database until it is attached again, and a reopen also resets the appender and
+   * rereads the stored seq and the window of recent ids from what the table really holds.
+   */
+  private broken: string | undefined;
   /** Serialises write() calls: the transaction and the appender are per connection. */
   private chain: Promise<unknown> = Promise.resolve();
   /** Totals since open(). */
@@ -157,6 +163,7 @@ export class DuckDbSink implements Sink {
 
   async lastSeq(): Promise<number | undefined> {
     await this.chain;
+    await this.reopenIfBroken();
     if (!this.conn) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `duckdb sink ${this.path} is not open`);
     // max(seq) as read on open and advanced by every commit since (no table scan per call).
     return this.stored < 0 ? undefined : this.stored;
@@ -164,6 +171,8 @@ export class DuckDbSink implements Sink {
 
   async close(): Promise<void> {
     await this.chain;
+    // after a failed write the handles are already closed: nothing more to fold in
+    this.broken = undefined;
     if (!this.conn) return;
     try {
       this.appender?.closeSync();
@@ -184,6 +193,7 @@ export class DuckDbSink implements Sink {
   }
 
   private async writeNow(batch: readonly CollectedRecord[]): Promise<DuckDbWriteStats> {
+    await this.reopenIfBroken();
     const rows = this.rows;
     if (!rows) throw this.closedError();
     const stats: DuckDbWriteStats = { inserted: 0, skippedBySeq: 0, skippedById: 0 };
@@ -206,6 +216,7 @@ export class DuckDbSink implements Sink {
   }
 
   private async writeRawNow(raw: RawBatch): Promise<DuckDbWriteStats> {
+    await this.reopenIfBroken();
     const rows = this.rows;
     if (!rows) throw this.closedError();
     const stats: DuckDbWriteStats = { inserted: 0, skippedBySeq: 0, skippedById: 0 };
@@ -260,8 +271,7 @@ export class DuckDbSink implements Sink {
     } catch (err) {
       let fresh = records();
       if (!DUPLICATE_KEY.test((err as Error).message)) {
-        await this.forgetUnstored();
-        throw this.writeError(fresh, err);
+        throw this.writeFailed(fresh, err);
       }
       // Rare path, only in stores created with a primary key on id (older bsmkit): an id stored before the window
       // of recent ids. Append only the new ones.
@@ -279,8 +289,7 @@ export class DuckDbSink implements Sink {
       try {
         if (fresh.length > 0) await withPrivateUmask(() => this.appendInTransaction(conn, a, (ap) => rows.appendBatch(ap, fresh)));
       } catch (err2) {
-        await this.forgetUnstored();
-        throw this.writeError(fresh, err2);
+        throw this.writeFailed(fresh, err2);
       }
       stats.inserted = fresh.length;
     }
@@ -324,14 +333,22 @@ export class DuckDbSink implements Sink {
     return s;
   }
 
-  /** After a failed write the window holds ids that were not stored: read it back from the table. */
-  private async forgetUnstored(): Promise<void> {
-    try {
-      await this.loadRecentIds();
-    } catch {
-      // The store cannot be read either: the next write fails the same way, and open() reloads the window.
-      this.recent = new RecentIds(this.recentSize);
-    }
+  /**
+   * A failed write: the error for the caller, and the database closed now (its memory freed) to be opened afresh
+   * by the next call. The window of recent ids holds ids that were not stored; the reopen reads it back.
+   */
+  private writeFailed(batch: CollectedRecord[], err: unknown): BsmkitError {
+    const e = this.writeError(batch, err);
+    this.broken = e.message;
+    this.closeHandles();
+    return e;
+  }
+
+  private async reopenIfBroken(): Promise<void> {
+    if (this.broken === undefined) return;
+    this.closeHandles();
+    await this.open();
+    this.broken = undefined;
   }
 
   /** The ids of the last `recentIds` records (by seq): the window of the id check. */
