@@ -443,41 +443,42 @@ export class Collector {
     this.spool.setCheckpoint(st.name, cp);
     st.state = 'running';
     backoff = 250;
+    // Writes handed over and not yet resolved, oldest first (at most the sink's maxInFlight). `next` is the first
+    // seq not handed over yet.
+    const depth = Math.max(1, Math.floor(st.sink.maxInFlight ?? 1));
+    const inFlight: { done: Promise<void>; last: number; count: number }[] = [];
+    let next = cp + 1;
     for (;;) {
-      if (cp >= this.spool.lastSeq) {
-        if (this.stopping) break;
-        await Promise.race([this.spool.waitForAppend(), this.sleepOrStop(1000)]);
-        continue;
-      }
-      const lag = this.spool.lastSeq - cp;
-      const catchUp = st.sink.catchUpBatch ?? 0;
-      // Behind by a catch-up batch or more: read that many, across segment ends (a read stops at one).
-      const want = catchUp > batchMax && lag >= catchUp ? catchUp : batchMax;
-      const maxBytes = want > batchMax ? CATCH_UP_BYTES : undefined;
       try {
-        let raw = this.spool.readRaw(cp + 1, want, maxBytes);
-        while (want > batchMax && raw.count < want) {
-          const more = this.spool.readRaw(cp + 1 + raw.count, want - raw.count, maxBytes);
-          if (more.count === 0) break;
-          raw = concatRaw(raw, more);
+        while (inFlight.length < depth && next <= this.spool.lastSeq) {
+          const w = this.handOver(st, next, batchMax);
+          // settled here too, so a write that fails while an earlier one is awaited is not an unhandled rejection
+          w.done.catch(() => undefined);
+          inFlight.push(w);
+          next = w.last + 1;
         }
-        if (raw.count === 0) throw new Error(`spool read at seq ${cp + 1} returned nothing (spool ends at ${this.spool.lastSeq})`);
-        const last = raw.firstSeq + raw.count - 1;
-        let count = raw.count;
-        if (st.sink.writeRaw && !this.opts.select) await st.sink.writeRaw(raw);
-        else {
-          const batch = materialize(raw);
-          const out = this.opts.select ? batch.filter((r) => this.opts.select!(r.bytes)) : batch;
-          count = out.length;
-          if (out.length) await st.sink.write(out);
+        const head = inFlight[0];
+        if (!head) {
+          if (this.stopping) break;
+          await Promise.race([this.spool.waitForAppend(), this.sleepOrStop(1000)]);
+          continue;
         }
-        cp = last;
+        if (inFlight.length < depth && !this.stopping) {
+          // room for another write: records appended meanwhile are handed over without waiting for this one
+          if (!(await Promise.race([head.done.then(() => true), this.spool.waitForAppend().then(() => false)]))) continue;
+        } else await head.done;
+        inFlight.shift();
+        cp = head.last;
         st.checkpoint = cp;
-        st.delivered += count;
+        st.delivered += head.count;
         this.spool.setCheckpoint(st.name, cp);
         st.state = 'running';
         backoff = 250;
       } catch (err) {
+        // The writes handed over after the failed one fail too (Sink.maxInFlight): all are retried from cp + 1.
+        await Promise.allSettled(inFlight.map((w) => w.done));
+        inFlight.length = 0;
+        next = cp + 1;
         st.failures++;
         st.lastError = (err as Error).message;
         st.state = 'retrying';
@@ -488,6 +489,29 @@ export class Collector {
       }
     }
     st.state = 'stopped';
+  }
+
+  /**
+   * Reads the spool from `from` and hands the records to the sink: `batchMax` of them, or its catchUpBatch while it
+   * is behind by at least that many (read across segment ends: a read stops at one).
+   */
+  private handOver(st: SinkState, from: number, batchMax: number): { done: Promise<void>; last: number; count: number } {
+    const lag = this.spool.lastSeq - from + 1;
+    const catchUp = st.sink.catchUpBatch ?? 0;
+    const want = catchUp > batchMax && lag >= catchUp ? catchUp : batchMax;
+    const maxBytes = want > batchMax ? CATCH_UP_BYTES : undefined;
+    let raw = this.spool.readRaw(from, want, maxBytes);
+    while (want > batchMax && raw.count < want) {
+      const more = this.spool.readRaw(from + raw.count, want - raw.count, maxBytes);
+      if (more.count === 0) break;
+      raw = concatRaw(raw, more);
+    }
+    if (raw.count === 0) throw new Error(`spool read at seq ${from} returned nothing (spool ends at ${this.spool.lastSeq})`);
+    const last = raw.firstSeq + raw.count - 1;
+    if (st.sink.writeRaw && !this.opts.select) return { done: st.sink.writeRaw(raw), last, count: raw.count };
+    const batch = materialize(raw);
+    const out = this.opts.select ? batch.filter((r) => this.opts.select!(r.bytes)) : batch;
+    return { done: out.length ? st.sink.write(out) : Promise.resolve(), last, count: out.length };
   }
 
   private sleepOrStop(ms: number): Promise<void> {

@@ -17,7 +17,7 @@ import { hostOrBuiltinEventTable } from '../catalog/event-table.js';
 import { BsmkitError } from '../errors.js';
 import type { EventDescriber } from '../render/json/index.js';
 import { ensurePrivateDir, makePrivate, withPrivateUmask } from './private-files.js';
-import { RecordRowWriter } from './record-row.js';
+import { RecordRowWriter, type PreparedRows } from './record-row.js';
 import { CREATE_META_SQL, createRecordsTableSql, STORE_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
 import type { CollectedRecord, Sink } from './sink.js';
 import { materialize, NO_SOURCE, type RawBatch } from '../spool/raw-batch.js';
@@ -67,6 +67,18 @@ export interface DuckDbWriteStats {
  */
 export const DEFAULT_DUCKDB_CONFIG: Readonly<Record<string, string>> = { memory_limit: '128MB' };
 
+/** Rows of a write rendered ahead, while the write before it commits (one row group: bounded memory). */
+const PREFILL_ROWS = STORE_ROW_GROUP;
+
+/** A write whose ids are checked and whose rows are (partly) rendered, waiting for its transaction. */
+interface PreparedWrite {
+  stats: DuckDbWriteStats;
+  max: number;
+  count: number;
+  records: () => CollectedRecord[];
+  rows: PreparedRows;
+}
+
 /** The store's name inside the sink's DuckDB instance. */
 const STORE_CATALOG = 'store';
 
@@ -91,6 +103,8 @@ export class DuckDbSink implements Sink {
   private rows: RecordRowWriter | undefined;
   /** Highest seq stored (-1: none). */
   private stored = -1;
+  /** Highest seq of a prepared write (at least `stored`): a record at or below it is a replay. */
+  private ahead = -1;
   private readonly recentSize: number;
   private recent: RecentIds;
   /**
@@ -99,8 +113,16 @@ export class DuckDbSink implements Sink {
    * rereads the stored seq and the window of recent ids from what the table really holds.
    */
   private broken: string | undefined;
-  /** Serialises write() calls: the transaction and the appender are per connection. */
+  /** Serialises the stores of writes (the transaction and the appender are per connection); see enqueue(). */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Serialises the prepares of writes; see enqueue(). */
+  private prepChain: Promise<unknown> = Promise.resolve();
+  /** Resolves when the last write handed over has appended its rows (its commit runs) or ended. */
+  private appended: Promise<void> = Promise.resolve();
+  /** Bumped by every failed write: writes handed over before then are not stored. */
+  private epoch = 0;
+  /** Writes the collector may hand over before the previous one is stored (Sink.maxInFlight; see enqueue()). */
+  readonly maxInFlight = 2;
   /** Totals since open(). */
   readonly totals: DuckDbWriteStats = { inserted: 0, skippedBySeq: 0, skippedById: 0 };
 
@@ -137,6 +159,7 @@ export class DuckDbSink implements Sink {
         throw new Error(`store schema version ${String(rows[0][0])}, this bsmkit writes version ${STORE_SCHEMA_VERSION}`);
       }
       this.stored = await this.readLastSeq();
+      this.ahead = this.stored;
       await this.loadRecentIds();
       this.appender = await this.conn.createAppender(RECORDS_TABLE, null, STORE_CATALOG);
       this.rows = new RecordRowWriter(this.events ?? hostOrBuiltinEventTable());
@@ -149,16 +172,12 @@ export class DuckDbSink implements Sink {
   }
 
   write(batch: readonly CollectedRecord[]): Promise<void> {
-    const p = this.chain.then(() => this.writeNow(batch));
-    this.chain = p.catch(() => undefined);
-    return p.then(() => undefined);
+    return this.enqueue(() => this.prepareBatch(batch)).then(() => undefined);
   }
 
   /** write() with what it did. */
   writeWithStats(batch: readonly CollectedRecord[]): Promise<DuckDbWriteStats> {
-    const p = this.chain.then(() => this.writeNow(batch));
-    this.chain = p.catch(() => undefined);
-    return p;
+    return this.enqueue(() => this.prepareBatch(batch));
   }
 
   async lastSeq(): Promise<number | undefined> {
@@ -187,20 +206,65 @@ export class DuckDbSink implements Sink {
 
   /** write() of a spool RawBatch (the collector's path): the same checks, rows filled from the batch's arrays. */
   writeRaw(raw: RawBatch): Promise<void> {
-    const p = this.chain.then(() => this.writeRawNow(raw));
-    this.chain = p.catch(() => undefined);
-    return p.then(() => undefined);
+    return this.enqueue(() => this.prepareRaw(raw)).then(() => undefined);
   }
 
-  private async writeNow(batch: readonly CollectedRecord[]): Promise<DuckDbWriteStats> {
-    await this.reopenIfBroken();
+  /**
+   * Runs a write in two steps: prepare (the id checks and rendering the rows: JS work, no database) right after the
+   * previous write's prepare, and store (append and commit) after the previous write's store. So with two writes
+   * handed over, the second one's rows are rendered while the first one commits (maxInFlight). A write that fails
+   * fails every write handed over before the failure became known, so nothing after a failed batch is stored.
+   */
+  private enqueue(prepare: () => PreparedWrite): Promise<DuckDbWriteStats> {
+    const epoch = this.epoch;
+    const storesBefore = this.chain;
+    // The JS thread does the previous write's appends first (they hold up its commit), then this prepare while
+    // that commit runs on DuckDB's threads.
+    const appendedBefore = this.appended;
+    let appended!: () => void;
+    this.appended = new Promise<void>((r) => (appended = r));
+    const prepared = Promise.all([this.prepChain, appendedBefore]).then(async () => {
+      this.checkEpoch(epoch);
+      if (this.broken !== undefined) {
+        // the stores handed over before this write end first (they fail: a failure ended their epoch)
+        await storesBefore;
+        await this.reopenIfBroken();
+      }
+      try {
+        return prepare();
+      } catch (err) {
+        this.epoch++;
+        this.broken ??= (err as Error).message;
+        throw err;
+      }
+    });
+    this.prepChain = prepared.catch(() => undefined);
+    const done = storesBefore
+      .then(() => prepared)
+      .then((w) => {
+        this.checkEpoch(epoch);
+        return this.store(w, appended);
+      })
+      .finally(appended);
+    this.chain = done.catch(() => undefined);
+    return done;
+  }
+
+  private checkEpoch(epoch: number): void {
+    if (epoch !== this.epoch) {
+      throw new BsmkitError('BSMKIT_E_SINK_WRITE', `duckdb sink: batch not stored in ${this.path}: an earlier batch failed (${this.broken ?? 'see the earlier error'})`);
+    }
+  }
+
+  private prepareBatch(batch: readonly CollectedRecord[]): PreparedWrite {
     const rows = this.rows;
     if (!rows) throw this.closedError();
     const stats: DuckDbWriteStats = { inserted: 0, skippedBySeq: 0, skippedById: 0 };
     const fresh: CollectedRecord[] = [];
-    let max = this.stored;
+    const floor = this.ahead;
+    let max = floor;
     for (const r of batch) {
-      if (r.seq <= this.stored) {
+      if (r.seq <= floor) {
         stats.skippedBySeq++;
         continue;
       }
@@ -212,25 +276,26 @@ export class DuckDbSink implements Sink {
         fresh.push(r);
       }
     }
-    return this.store(stats, max, fresh.length, () => fresh, (a) => rows.appendBatch(a, fresh));
+    this.ahead = max;
+    return { stats, max, count: fresh.length, records: () => fresh, rows: rows.prepareBatch(fresh, PREFILL_ROWS) };
   }
 
-  private async writeRawNow(raw: RawBatch): Promise<DuckDbWriteStats> {
-    await this.reopenIfBroken();
+  private prepareRaw(raw: RawBatch): PreparedWrite {
     const rows = this.rows;
     if (!rows) throw this.closedError();
     const stats: DuckDbWriteStats = { inserted: 0, skippedBySeq: 0, skippedById: 0 };
     const pick = new Int32Array(raw.count);
     const ids: string[] = [];
     const lanes = new Uint32Array(2);
-    let max = this.stored;
+    const floor = this.ahead;
+    let max = floor;
     let at = 0;
     for (let i = 0; i < raw.count; i++) {
       const seq = raw.firstSeq + i;
       const len = raw.lens[i]!;
       const start = at;
       at += len;
-      if (seq <= this.stored) {
+      if (seq <= floor) {
         stats.skippedBySeq++;
         continue;
       }
@@ -250,23 +315,26 @@ export class DuckDbSink implements Sink {
       const all = materialize(raw);
       return Array.from(picked, (i) => all[i]!);
     };
-    return this.store(stats, max, ids.length, records, (a) => rows.appendRaw(a, raw, picked, ids));
+    this.ahead = max;
+    return { stats, max, count: ids.length, records, rows: rows.prepareRaw(raw, picked, ids, PREFILL_ROWS) };
   }
 
   /**
-   * Stores `count` fresh rows (appended by `append`) in one transaction and advances the stored seq to `max`.
+   * Stores a prepared write's `count` fresh rows in one transaction and advances the stored seq to its `max`.
    * `records()` gives them as objects for the rare retry in stores created with a primary key.
    */
-  private async store(stats: DuckDbWriteStats, max: number, count: number, records: () => CollectedRecord[], append: (a: DuckDBAppender) => void): Promise<DuckDbWriteStats> {
+  private async store(w: PreparedWrite, appended: () => void): Promise<DuckDbWriteStats> {
+    const { stats, max, count, records } = w;
     const conn = this.conn, a = this.appender, rows = this.rows;
     if (!conn || !a || !rows) throw this.closedError();
     if (count === 0) {
-      // Nothing new (a replay, or only duplicates): nothing to commit, but the seqs are done.
-      this.stored = max;
+      // Nothing new (a replay, or only duplicates): nothing to commit, but the seqs are done. (Prepared while an
+      // earlier batch was stored, `max` can be below what that batch stored.)
+      this.stored = Math.max(this.stored, max);
       return this.count(stats);
     }
     try {
-      await withPrivateUmask(() => this.appendInTransaction(conn, a, append));
+      await withPrivateUmask(() => this.appendInTransaction(conn, a, (ap) => rows.append(ap, w.rows), appended));
       stats.inserted = count;
     } catch (err) {
       let fresh = records();
@@ -293,7 +361,7 @@ export class DuckDbSink implements Sink {
       }
       stats.inserted = fresh.length;
     }
-    this.stored = max;
+    this.stored = Math.max(this.stored, max);
     this.protect();
     return this.count(stats);
   }
@@ -302,11 +370,13 @@ export class DuckDbSink implements Sink {
     return new BsmkitError('BSMKIT_E_SINK_CLOSED', `duckdb sink ${this.path} is not open`);
   }
 
-  private async appendInTransaction(conn: DuckDBConnection, a: DuckDBAppender, append: (a: DuckDBAppender) => void): Promise<void> {
+  /** `appended` is called once the rows are in the transaction, as the commit starts. */
+  private async appendInTransaction(conn: DuckDBConnection, a: DuckDBAppender, append: (a: DuckDBAppender) => void, appended?: () => void): Promise<void> {
     await conn.run('BEGIN TRANSACTION');
     try {
       append(a);
       a.flushSync();
+      appended?.();
       await conn.run('COMMIT');
     } catch (err) {
       a.clear();
@@ -340,6 +410,7 @@ export class DuckDbSink implements Sink {
   private writeFailed(batch: CollectedRecord[], err: unknown): BsmkitError {
     const e = this.writeError(batch, err);
     this.broken = e.message;
+    this.epoch++;
     this.closeHandles();
     return e;
   }

@@ -23,6 +23,8 @@ import { CHUNK_ROWS, chunkVector, columnFor, setChunkSize, type AnyColumn, Int64
 /** Chunks between appender flushes. */
 const FLUSH_CHUNKS = 8;
 
+const newColumns = (): AnyColumn[] => RECORD_COLUMNS.map(([, type]) => columnFor(type));
+
 /** Column positions by name (store-schema.ts order). */
 const C = Object.fromEntries(RECORD_COLUMNS.map(([name], i) => [name, i])) as Record<string, number>;
 
@@ -59,12 +61,32 @@ const u32 = (b: Buffer, p: number): number => b[p] * 0x1000000 + ((b[p + 1] << 1
 const HEADER_TYPES: Record<number, string> = { 0x14: 'header32', 0x15: 'header32_ex', 0x74: 'header64', 0x79: 'header64_ex' };
 const TRAILER_LEN = 7;
 
+type FillRow = (row: number, index: number) => void;
+
+/**
+ * A batch's rows on their way into the table: the first chunks already rendered into column buffers (prepare*()'s
+ * `prefill`), the rest filled by append(). Rendering is most of the JS work per row, and it needs no database: the
+ * DuckDB sink does it for the next batch while the previous one commits.
+ */
+export class PreparedRows {
+  /** @internal */
+  constructor(
+    readonly chunks: { cols: AnyColumn[]; n: number }[],
+    /** Rows in `chunks`. */
+    readonly filled: number,
+    readonly total: number,
+    readonly fillRow: FillRow,
+  ) {}
+}
+
 /** Appends one row per record; keeps one NDJSON renderer so its XNU auto-detection spans records. */
 export class RecordRowWriter {
   private readonly json: JsonByteRenderer;
   private readonly events: EventDescriber;
   private readonly eventNames = new Map<number, string | null>();
-  private readonly cols: AnyColumn[] = RECORD_COLUMNS.map(([, type]) => columnFor(type));
+  /** The column buffers being filled (one set per chunk in flight; spare sets are reused). */
+  private cols: AnyColumn[] = newColumns();
+  private readonly spare: AnyColumn[][] = [this.cols];
   private readonly jsonStart = new Int32Array(CHUNK_ROWS);
   private readonly jsonEnd = new Int32Array(CHUNK_ROWS);
   private types: DuckDBType[] | undefined;
@@ -77,45 +99,74 @@ export class RecordRowWriter {
 
   /** Appends the records as DataChunks of up to CHUNK_ROWS rows. */
   appendBatch(a: DuckDBAppender, batch: readonly CollectedRecord[]): void {
-    this.appendRows(a, batch.length, (row, i) => {
+    this.append(a, this.prepareBatch(batch, 0));
+  }
+
+  /** The records' rows, the first `prefill` (rounded up to whole chunks) rendered now, the rest by append(). */
+  prepareBatch(batch: readonly CollectedRecord[], prefill: number): PreparedRows {
+    return this.prepare(batch.length, prefill, (row, i) => {
       const r = batch[i];
       this.fill(row, r.bytes, r.seq, r.id, r.origin, r.sourceFile, r.sourceOffset);
     });
   }
 
   /**
-   * Appends the records `pick` of a spool batch with their `ids`, straight from its arrays (no record objects: the
-   * collector's catch-up batches are a row group large).
+   * The rows of the records `pick` of a spool batch with their `ids`, straight from its arrays (no record objects:
+   * the collector's catch-up batches are a row group large); the first `prefill` rendered now.
    */
-  appendRaw(a: DuckDBAppender, raw: RawBatch, pick: Int32Array, ids: readonly string[]): void {
+  prepareRaw(raw: RawBatch, pick: Int32Array, ids: readonly string[], prefill: number): PreparedRows {
     const data = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
     const starts = new Float64Array(raw.count);
     for (let i = 1; i < raw.count; i++) starts[i] = starts[i - 1] + raw.lens[i - 1];
-    this.appendRows(a, pick.length, (row, k) => {
+    return this.prepare(pick.length, prefill, (row, k) => {
       const i = pick[k], f = raw.files[i], start = starts[i];
       this.fill(row, data.subarray(start, start + raw.lens[i]), raw.firstSeq + i, ids[k], ORIGINS[raw.origins[i]] ?? 'trail', f === NO_SOURCE ? undefined : raw.sourceNames[f], raw.srcOffs[i]);
     });
   }
 
-  private appendRows(a: DuckDBAppender, total: number, fillRow: (row: number, index: number) => void): void {
+  /** Appends prepared rows: the rendered chunks, then the rest chunk by chunk. Rows are appended once only. */
+  append(a: DuckDBAppender, rows: PreparedRows): void {
     const types = (this.types ??= Array.from({ length: a.columnCount }, (_, i) => a.columnType(i)));
-    if (types.length !== this.cols.length) throw new Error(`records table has ${types.length} columns, this bsmkit writes ${this.cols.length}`);
-    for (let start = 0; start < total; start += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, total - start);
-      // One chunk, reused: a chunk holds native memory (string data) that V8 does not see, so chunks left to the
-      // garbage collector pile up far beyond the heap's own size.
-      const chunk = (this.chunk ??= DuckDBDataChunk.create(types));
+    if (types.length !== RECORD_COLUMNS.length) throw new Error(`records table has ${types.length} columns, this bsmkit writes ${RECORD_COLUMNS.length}`);
+    // One chunk, reused: a chunk holds native memory (string data) that V8 does not see, so chunks left to the
+    // garbage collector pile up far beyond the heap's own size.
+    const chunk = (this.chunk ??= DuckDBDataChunk.create(types));
+    let k = 0;
+    const put = (cols: AnyColumn[], n: number): void => {
       chunk.reset();
-      for (const c of this.cols) c.start();
-      for (let row = 0; row < n; row++) fillRow(row, start + row);
-      this.fillJson(n);
       setChunkSize(chunk.chunk, n);
-      for (let i = 0; i < this.cols.length; i++) this.cols[i].finish(chunkVector(chunk.chunk, i), n);
+      for (let i = 0; i < cols.length; i++) cols[i].finish(chunkVector(chunk.chunk, i), n);
+      this.spare.push(cols);
       a.appendDataChunk(chunk);
       // Hand the rows to the transaction every few chunks: the appender's own buffer stays small, and DuckDB
       // writes full row groups of a large transaction to disk before commit (bounded memory whatever the batch).
-      if ((start / CHUNK_ROWS) % FLUSH_CHUNKS === FLUSH_CHUNKS - 1) a.flushSync();
+      if (++k % FLUSH_CHUNKS === 0) a.flushSync();
+    };
+    const ready = rows.chunks.splice(0);
+    for (const c of ready) put(c.cols, c.n);
+    for (let start = rows.filled; start < rows.total; start += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, rows.total - start);
+      put(this.fillChunk(start, n, rows.fillRow), n);
     }
+  }
+
+  private prepare(total: number, prefill: number, fillRow: FillRow): PreparedRows {
+    const chunks: { cols: AnyColumn[]; n: number }[] = [];
+    let start = 0;
+    for (; start < total && start < prefill; start += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, total - start);
+      chunks.push({ cols: this.fillChunk(start, n, fillRow), n });
+    }
+    return new PreparedRows(chunks, Math.min(start, total), total, fillRow);
+  }
+
+  /** Renders rows [start, start + n) into a set of column buffers (taken from the spares). */
+  private fillChunk(start: number, n: number, fillRow: FillRow): AnyColumn[] {
+    const cols = (this.cols = this.spare.pop() ?? newColumns());
+    for (const c of cols) c.start();
+    for (let row = 0; row < n; row++) fillRow(row, start + row);
+    this.fillJson(n);
+    return cols;
   }
 
   private eventName(event: number): string | null {

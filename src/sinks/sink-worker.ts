@@ -17,28 +17,40 @@ async function create(): Promise<Sink> {
 }
 
 const sink = create();
-// One call at a time, in arrival order (the sink's own contract).
+// One call at a time, in arrival order (the sink's own contract); a sink with maxInFlight above 1 is given its
+// writes as they come (it orders them itself, and that is what lets it work on one while another commits).
 let chain: Promise<unknown> = Promise.resolve();
+
+async function run(s: Sink, req: SinkRequest): Promise<number | undefined> {
+  if (req.op === 'write' && !req.seqs && !req.ids && s.writeRaw) await s.writeRaw(req.raw);
+  else if (req.op === 'write') {
+    const records = materialize(req.raw);
+    if (req.seqs) for (let i = 0; i < records.length; i++) records[i]!.seq = req.seqs[i]!;
+    if (req.ids) for (let i = 0; i < records.length; i++) records[i]!.id = req.ids[i]!;
+    await s.write(records);
+  } else if (req.op === 'open') await s.open();
+  else if (req.op === 'lastSeq') return s.lastSeq ? s.lastSeq() : undefined;
+  else await s.close();
+  return undefined;
+}
+
+function answer(req: SinkRequest, p: Promise<number | undefined>): Promise<void> {
+  return p.then(
+    (value) => port.postMessage({ id: req.id, ok: true, value } satisfies SinkReply),
+    (err: unknown) => port.postMessage({ id: req.id, ok: false, message: (err as Error).message, code: (err as { code?: string }).code } satisfies SinkReply),
+  );
+}
 
 port.on('message', (req: SinkRequest) => {
   chain = chain.then(async () => {
-    let reply: SinkReply;
+    let s: Sink;
     try {
-      const s = await sink;
-      let value: number | undefined;
-      if (req.op === 'write' && !req.seqs && !req.ids && s.writeRaw) await s.writeRaw(req.raw);
-      else if (req.op === 'write') {
-        const records = materialize(req.raw);
-        if (req.seqs) for (let i = 0; i < records.length; i++) records[i]!.seq = req.seqs[i]!;
-        if (req.ids) for (let i = 0; i < records.length; i++) records[i]!.id = req.ids[i]!;
-        await s.write(records);
-      } else if (req.op === 'open') await s.open();
-      else if (req.op === 'lastSeq') value = s.lastSeq ? await s.lastSeq() : undefined;
-      else await s.close();
-      reply = { id: req.id, ok: true, value };
+      s = await sink;
     } catch (err) {
-      reply = { id: req.id, ok: false, message: (err as Error).message, code: (err as { code?: string }).code };
+      return answer(req, Promise.reject(err));
     }
-    port.postMessage(reply);
+    const p = run(s, req);
+    if (req.op === 'write' && (s.maxInFlight ?? 1) > 1) void answer(req, p);
+    else await answer(req, p);
   });
 });

@@ -42,6 +42,13 @@ export interface Sink {
    * large, and its usual batch size otherwise (live, low latency).
    */
   readonly catchUpBatch?: number;
+  /**
+   * How many writes the collector may hand over before the first of them resolved (default 1). A sink that allows
+   * more (DuckDB: 2, so it renders one batch while the previous one commits) stores them in call order, and when one
+   * fails, every write handed over before that failure became known fails too, so nothing after a failed batch is
+   * stored; the collector then retries from the failed batch.
+   */
+  readonly maxInFlight?: number;
   /** Prepares the sink (opens files, creates tables). */
   open(): Promise<void>;
   /**

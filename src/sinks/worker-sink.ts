@@ -30,6 +30,8 @@ const CLOSE_TIMEOUT_MS = 60_000;
 export class WorkerSink implements Sink {
   readonly name: string;
   readonly catchUpBatch?: number;
+  /** As the sink on the worker: its writes are passed on as they come, and it keeps them in order (sink-worker.ts). */
+  readonly maxInFlight?: number;
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: number | undefined) => void; reject: (e: Error) => void }>();
@@ -38,7 +40,10 @@ export class WorkerSink implements Sink {
 
   constructor(private readonly spec: WorkerSinkSpec) {
     this.name = spec.options?.name ?? spec.kind;
-    if (spec.kind === 'duckdb') this.catchUpBatch = STORE_ROW_GROUP;
+    if (spec.kind === 'duckdb') {
+      this.catchUpBatch = STORE_ROW_GROUP;
+      this.maxInFlight = 2;
+    }
   }
 
   private start(): Worker {

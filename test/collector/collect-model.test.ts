@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Collector, type CollectorOptions } from '../../src/collector/collector.js';
 import { startKernelModel, readGroundTruth, type KernelModel } from '../../src/testing/kernel-model/index.js';
-import { MemorySink, RawMemorySink, tally, firstPipeId, trailRecords } from './helpers.js';
+import { MemorySink, PipelinedMemorySink, RawMemorySink, tally, firstPipeId, trailRecords } from './helpers.js';
 
 const tmp = (p: string): string => mkdtempSync(join(tmpdir(), p));
 
@@ -183,6 +183,33 @@ test('a lagging sink gets catch-up batches read across segment ends, as raw batc
     }
     assert.ok(raw.rawWrites === raw.writes && raw.rawWrites > 0, 'the raw path was used');
     assert.ok(fast.sizes.every((n) => n <= 1000));
+  });
+});
+
+test('a sink that takes two writes at once gets two; after a failed one, both are retried and every record is stored once, in order', async () => {
+  await withModel({ seed: 9 }, async (m) => {
+    const piped = new PipelinedMemorySink('piped');
+    piped.failAt.add(3);
+    let release!: () => void;
+    piped.stall = new Promise((r) => (release = r));
+    const ok = new MemorySink('ok');
+    const c = await Collector.start({ ...collectorOpts(m, 'trail', [piped, ok]), sinkBatch: 500 });
+    let s;
+    try {
+      await m.generate(6000);
+      await c.settle({ quietMs: 800, waitForSinks: false });
+      assert.equal(piped.inFlight, 2, 'two writes handed over while the sink is stalled');
+    } finally {
+      piped.stall = undefined;
+      release();
+      s = await c.settle({ quietMs: 1500, timeoutMs: 20000 });
+      await c.stop();
+    }
+    assert.equal(piped.maxSeen, 2);
+    assert.equal(s.sinks.find((k) => k.name === 'piped')!.failures, 1);
+    assert.match(s.errors.join('\n'), /sink piped: write failed \(will retry from seq \d+\): injected sink failure/);
+    assert.deepEqual(piped.stored.map((r) => r.id), ok.stored.map((r) => r.id));
+    assert.ok(ok.stored.length >= 6000);
   });
 });
 

@@ -34,9 +34,48 @@ export class MemorySink implements Sink {
       this.failNext--;
       throw new Error('injected sink failure');
     }
+    this.keep(batch);
+  }
+  protected keep(batch: readonly CollectedRecord[]): void {
     for (const r of batch) this.stored.push({ seq: r.seq, id: r.id, origin: r.origin, hex: r.bytes.toString('hex'), sourceFile: r.sourceFile, sourceOffset: r.sourceOffset });
   }
   async close(): Promise<void> {}
+}
+
+/**
+ * A MemorySink that takes two writes at once (Sink.maxInFlight) and keeps that contract: writes are stored in call
+ * order, each after a short while, and when one fails, the writes handed over before the failure fail too.
+ */
+export class PipelinedMemorySink extends MemorySink {
+  readonly maxInFlight = 2;
+  /** Writes in flight now, and the most seen at once. */
+  inFlight = 0;
+  maxSeen = 0;
+  /** Indexes (0-based, in call order) of writes that fail, once each. */
+  readonly failAt = new Set<number>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private epoch = 0;
+
+  override write(batch: readonly CollectedRecord[]): Promise<void> {
+    const index = this.writes++;
+    this.sizes.push(batch.length);
+    const epoch = this.epoch;
+    this.maxSeen = Math.max(this.maxSeen, ++this.inFlight);
+    const p = this.chain
+      .then(async () => {
+        if (this.stall) await this.stall;
+        await new Promise((r) => setTimeout(r, 2));
+        if (epoch !== this.epoch) throw new Error('not stored: an earlier batch failed');
+        if (this.failAt.delete(index)) {
+          this.epoch++;
+          throw new Error('injected sink failure');
+        }
+        this.keep(batch);
+      })
+      .finally(() => this.inFlight--);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
 }
 
 /** A MemorySink that also takes the collector's raw spool batches (as the worker-thread sinks do). */

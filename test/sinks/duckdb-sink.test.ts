@@ -241,6 +241,22 @@ test('the records table is written in row groups of STORE_ROW_GROUP rows (a row 
   for (const g of groups) assert.ok(Number(g.n) <= STORE_ROW_GROUP, `row group ${String(g.row_group_id)} holds ${String(g.n)} rows`);
 });
 
+test('two writes in flight (maxInFlight 2) are stored in call order, each once', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const recs = collectedFrom(REALISTIC);
+  const s = new DuckDbSink({ path: db, events });
+  await s.open();
+  assert.equal(s.maxInFlight, 2);
+  const batches = [recs.slice(0, 40), recs.slice(40, 90), recs.slice(20, 120), recs.slice(120)];
+  const stats = await Promise.all(batches.map((b) => s.writeWithStats(b)));
+  // the third repeats 70 records of the first two: skipped by seq although it was prepared before they committed
+  assert.deepEqual(stats.map((x) => [x.inserted, x.skippedBySeq]), [[40, 0], [50, 0], [30, 70], [recs.length - 120, 0]]);
+  assert.equal(await s.lastSeq(), recs[recs.length - 1].seq);
+  await s.close();
+  const got = await rows(db, 'SELECT seq, id FROM records ORDER BY seq');
+  assert.deepEqual(got.map((r) => r.id), recs.map((r) => r.id));
+});
+
 test('an invalidated database (a failed checkpoint) is reopened by the next call: the failed batch is stored on retry, exactly once', async (t) => {
   const db = join(tempDir(t), 'store.duckdb');
   const recs = collectedFrom(REALISTIC).slice(0, 300);
@@ -251,7 +267,11 @@ test('an invalidated database (a failed checkpoint) is reopened by the next call
   const conn = s['conn'] as DuckDBConnection;
   await conn.run(`SET debug_checkpoint_abort = 'before_header'`);
   await assert.rejects(conn.run('CHECKPOINT store'), /invalidated/);
-  await assert.rejects(s.write(recs.slice(100, 200)), (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_WRITE' && /invalidated/.test(e.message));
+  // two batches handed over at once (maxInFlight): the first fails, so the second is not stored either
+  const first = s.write(recs.slice(100, 150));
+  const second = s.write(recs.slice(150, 200));
+  await assert.rejects(first, (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_WRITE' && /invalidated/.test(e.message));
+  await assert.rejects(second, (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_WRITE' && /an earlier batch failed/.test(e.message));
   // the collector retries from its checkpoint: the replayed first batch is skipped, the failed one stored
   assert.deepEqual(await s.writeWithStats(recs.slice(50, 200)), { inserted: 100, skippedBySeq: 50, skippedById: 0 });
   assert.equal(await s.lastSeq(), recs[199].seq);
