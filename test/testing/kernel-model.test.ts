@@ -5,7 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { decodeAll } from '../../src/format/read-file.js';
 import {
@@ -478,3 +481,21 @@ function drainCopy(dev: AuditPipeDevice, n: number): Buffer {
   while (got < n) got += dev.readSync(b, got, n - got);
   return b;
 }
+
+test('an endpoint directory start() made itself is removed when the process exits; a given one is kept', () => {
+  const src = new URL('../../src/testing/kernel-model/index.ts', import.meta.url).href;
+  const given = mkdtempSync(join(tmpdir(), 'bsmkit-given-'));
+  try {
+    const script = `import { startKernelModel } from ${JSON.stringify(src)};
+      const a = await startKernelModel({ seed: 1 });
+      const b = await startKernelModel({ seed: 1, endpoint: ${JSON.stringify(join(given, 'model'))} });
+      await a.generate(10); await a.stop(); await b.stop();
+      console.log(a.info.endpoint);`;
+    const made = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
+    assert.match(made, /bsmkit-model-/);
+    assert.equal(existsSync(made), false, `${made} removed`);
+    assert.ok(existsSync(join(given, 'model', 'trail')), 'the given endpoint is kept');
+  } finally {
+    rmSync(given, { recursive: true, force: true });
+  }
+});

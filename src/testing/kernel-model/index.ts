@@ -9,7 +9,7 @@
  *   const truth = readGroundTruth(model.info.truthDir);
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -85,7 +85,7 @@ export class KernelModel {
 
   /** Spawns a model process and waits until devices can connect. */
   static async start(opts: StartOptions = {}): Promise<KernelModel> {
-    const endpoint = opts.endpoint ?? mkdtempSync(join(tmpdir(), 'bsmkit-model-'));
+    const endpoint = opts.endpoint ?? removedAtExit(mkdtempSync(join(tmpdir(), 'bsmkit-model-')));
     const { stderr: stderrMode, ...rest } = opts;
     const config: ModelConfig = { ...rest, endpoint };
     const script = join(here, isTs ? 'main.ts' : 'main.js');
@@ -217,6 +217,21 @@ export class KernelModel {
     await this.exited;
     this.sock.destroy();
   }
+}
+
+/**
+ * Endpoint directories start() made itself go when this process exits (not at stop(): the trail and the ground truth
+ * are read after the model stopped). A caller-given endpoint is the caller's.
+ */
+const madeEndpoints = new Set<string>();
+function removedAtExit(dir: string): string {
+  if (madeEndpoints.size === 0) {
+    process.once('exit', () => {
+      for (const d of madeEndpoints) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  madeEndpoints.add(dir);
+  return dir;
 }
 
 /** Spawns a kernel model process (see KernelModel). */
