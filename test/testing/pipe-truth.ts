@@ -56,12 +56,18 @@ export async function pipeTruth(model: KernelModel): Promise<PipeTruth> {
   assert.equal(opens.length, 1, 'one pipe opened');
   const pipe = Number(opens[0]!.pipe);
   const flushed = new Set<number>();
-  for (const e of truth.events) if (e.type === 'pipe-flush' && e.pipe === pipe) for (const s of e.seqs as number[]) flushed.add(s);
+  // records before the last FLUSH are not in the stream (dropped or discarded)
+  let streamFrom = 0;
+  for (const e of truth.events) {
+    if (e.type !== 'pipe-flush' || e.pipe !== pipe) continue;
+    for (const s of e.seqs as number[]) flushed.add(s);
+    if (e.reason !== 'close') streamFrom = Number(e.nextSeq);
+  }
   const out: PipeTruth = { pipe, queued: [], drops: [], dropsByReason: { qlimit: 0, alloc: 0 }, notSelected: 0, truth };
   let bytes = 0;
   for (const r of truth.records) {
     const o = r.pipes.find((p) => p.pipe === pipe);
-    if (!o) continue;
+    if (!o || r.seq < streamFrom) continue;
     if (o.outcome === 'queued') {
       if (flushed.has(r.seq)) continue;
       out.queued.push({ seq: r.seq, length: r.length });

@@ -44,7 +44,11 @@ export interface PipeSetupOptions {
 export interface PipeBaseline {
   qlimit: number;
   mode: 'trail' | 'local';
-  /** GET_DROPS at the FLUSH (u32). */
+  /**
+   * GET_DROPS right before the FLUSH (u32; without a FLUSH, before the setup). Read after it, records dropped
+   * between the FLUSH and that reading (the queue filled within a few system calls) would be missed; read before,
+   * a drop in the one system call before the FLUSH is counted as in the stream: the safe side.
+   */
   drops: number;
   /** GET_INSERTS minus the records inserted since the FLUSH (u32): record 0 of the stream is insert base+1. */
   inserts: number;
@@ -71,6 +75,8 @@ export function configurePipe(dev: AuditPipeDevice, opts: PipeSetupOptions = {})
       throw new BsmkitError('BSMKIT_E_PIPE_SETUP', `audit pipe setup: ${what}: ${(err as Error).message}`, { cause: err });
     }
   };
+  const flush = opts.flush ?? true;
+  let dropsBefore = flush ? 0 : u32(step('AUDITPIPE_GET_DROPS', () => ioctlGetCounter(dev, AUDITPIPE.GET_DROPS)));
   const want = opts.qlimit ?? 'max';
   const limit = want === 'max' ? step('AUDITPIPE_GET_QLIMIT_MAX', () => ioctlGetU32(dev, AUDITPIPE.GET_QLIMIT_MAX)) : want;
   step(`AUDITPIPE_SET_QLIMIT ${limit}`, () => ioctlSetU32(dev, AUDITPIPE.SET_QLIMIT, limit));
@@ -90,10 +96,13 @@ export function configurePipe(dev: AuditPipeDevice, opts: PipeSetupOptions = {})
     for (const a of auids) step(`AUDITPIPE_SET_PRESELECT_AUID ${a.auid}`, () => ioctlSetAuidMask(dev, a.auid, a.mask));
     mode = 'local';
   }
-  if (opts.flush ?? true) step('AUDITPIPE_FLUSH', () => dev.ioctlSync(AUDITPIPE.FLUSH, Buffer.alloc(4)));
+  if (flush) {
+    dropsBefore = u32(step('AUDITPIPE_GET_DROPS', () => ioctlGetCounter(dev, AUDITPIPE.GET_DROPS)));
+    step('AUDITPIPE_FLUSH', () => dev.ioctlSync(AUDITPIPE.FLUSH, Buffer.alloc(4)));
+  }
   // Records keep arriving: take drops/inserts/qlen until two inserts readings agree around the qlen reading, so
-  // `inserts − qlen` is the insert count at the FLUSH.
-  let snap = { drops: 0, inserts: 0, exact: false };
+  // `inserts − qlen` is the insert count at the FLUSH. (The drops baseline is the reading before the FLUSH.)
+  let snap = { inserts: 0, exact: false };
   for (let i = 0; i < 50; i++) {
     const d1 = ioctlGetCounter(dev, AUDITPIPE.GET_DROPS);
     const i1 = ioctlGetCounter(dev, AUDITPIPE.GET_INSERTS);
@@ -101,9 +110,9 @@ export function configurePipe(dev: AuditPipeDevice, opts: PipeSetupOptions = {})
     const i2 = ioctlGetCounter(dev, AUDITPIPE.GET_INSERTS);
     const d2 = ioctlGetCounter(dev, AUDITPIPE.GET_DROPS);
     // A full queue may already have dropped records that came after the FLUSH: we cannot tell, so not exact.
-    snap = { drops: u32(d1), inserts: u32(i2 - q), exact: i1 === i2 && d1 === d2 && q < qlimit };
+    snap = { inserts: u32(i2 - q), exact: i1 === i2 && d1 === d2 && q < qlimit };
     if (i1 === i2 && d1 === d2) break;
   }
   const reads = u32(ioctlGetCounter(dev, AUDITPIPE.GET_READS));
-  return { qlimit, mode, drops: snap.drops, inserts: snap.inserts, reads, exact: snap.exact };
+  return { qlimit, mode, drops: dropsBefore, inserts: snap.inserts, reads, exact: snap.exact };
 }

@@ -191,7 +191,8 @@ export class Kernel {
     const seqs = p.queuedSeqs();
     const n = p.flush();
     this.counters.pipeFlushed += n;
-    if (reason !== 'close' || n > 0) this.truth.event({ type: 'pipe-flush', pipe: p.id, reason, discarded: n, seqs });
+    // nextSeq: the records from here on come after the flush (drops before it are not in the reader's stream)
+    if (reason !== 'close' || n > 0) this.truth.event({ type: 'pipe-flush', pipe: p.id, reason, discarded: n, seqs, nextSeq: this.workload.nextSeq });
     return n;
   }
 
