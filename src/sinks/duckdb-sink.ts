@@ -225,14 +225,15 @@ export class DuckDbSink implements Sink {
     this.appended = new Promise<void>((r) => (appended = r));
     const prepared = Promise.all([this.prepChain, appendedBefore]).then(async () => {
       this.checkEpoch(epoch);
-      if (this.broken !== undefined) {
-        // the stores handed over before this write end first (they fail: a failure ended their epoch)
-        await storesBefore;
-        await this.reopenIfBroken();
-      }
       try {
+        if (this.broken !== undefined) {
+          // the stores handed over before this write end first (they fail: a failure ended their epoch)
+          await storesBefore;
+          await this.reopenIfBroken();
+        }
         return prepare();
       } catch (err) {
+        // a failed reopen or prepare ends the epoch too: no later write handed over with this one may be stored
         this.epoch++;
         this.broken ??= (err as Error).message;
         throw err;
