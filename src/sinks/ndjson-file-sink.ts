@@ -71,7 +71,19 @@ export class NdjsonFileSink implements Sink {
   /** Set after a failed write: the files are re-read before the next one. */
   private dirty = true;
   private opened = false;
+  /** Serialises the stores of writes (rotation, append, fsync); see write(). */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Serialises the prepares of writes (rendering the lines); see write(). */
+  private prepChain: Promise<unknown> = Promise.resolve();
+  /** Resolves when the last write handed over has started its store (or ended). */
+  private started: Promise<void> = Promise.resolve();
+  /** Highest seq of a prepared write (at least `last`): a record at or below it is a replay. */
+  private ahead = -1;
+  /** Bumped by every failed write: writes handed over before then are not stored. */
+  private epoch = 0;
+  private failure: string | undefined;
+  /** Writes the collector may hand over at once (Sink.maxInFlight): one is rendered while another is written and synced. */
+  readonly maxInFlight = 2;
 
   constructor(opts: NdjsonFileSinkOptions) {
     this.dir = opts.dir;
@@ -98,10 +110,45 @@ export class NdjsonFileSink implements Sink {
     return this.listFiles().map((f) => join(this.dir, f.name));
   }
 
+  /**
+   * Two steps per write: prepare (render the lines) after the previous write's prepare and once that write's store
+   * has started, and store (rotation, append, fsync) after the previous write's store; so with two writes handed
+   * over, the second one is rendered while the first one is written and synced. A write that fails fails every
+   * write handed over before the failure became known, so nothing after a failed batch is stored.
+   */
   write(batch: readonly CollectedRecord[]): Promise<void> {
-    const p = this.chain.then(() => this.writeNow(batch));
-    this.chain = p.catch(() => undefined);
-    return p;
+    const epoch = this.epoch;
+    const storesBefore = this.chain;
+    const startedBefore = this.started;
+    let started!: () => void;
+    this.started = new Promise<void>((r) => (started = r));
+    const prepared = Promise.all([this.prepChain, startedBefore]).then(async () => {
+      this.checkEpoch(epoch);
+      if (!this.opened) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `ndjson sink ${this.dir} is not open`);
+      try {
+        if (this.dirty) {
+          // after a failed write: the stores handed over before this one end first (they fail), then the files are
+          // read again
+          await storesBefore;
+          await this.closeActive();
+          this.recover();
+        }
+        return this.prepare(batch);
+      } catch (err) {
+        throw this.failed(this.dir, err);
+      }
+    });
+    this.prepChain = prepared.catch(() => undefined);
+    const done = storesBefore
+      .then(() => prepared)
+      .then((lines) => {
+        this.checkEpoch(epoch);
+        started();
+        return this.store(lines);
+      })
+      .finally(started);
+    this.chain = done.catch(() => undefined);
+    return done;
   }
 
   async lastSeq(): Promise<number | undefined> {
@@ -115,21 +162,40 @@ export class NdjsonFileSink implements Sink {
     this.opened = false;
   }
 
-  private async writeNow(batch: readonly CollectedRecord[]): Promise<void> {
-    if (!this.opened) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `ndjson sink ${this.dir} is not open`);
+  private checkEpoch(epoch: number): void {
+    if (epoch !== this.epoch) {
+      throw new BsmkitError('BSMKIT_E_SINK_WRITE', `ndjson sink: batch not stored in ${this.dir}: an earlier batch failed (${this.failure ?? 'see the earlier error'})`);
+    }
+  }
+
+  /** A failed write: the files are read again before the next one, and the writes handed over with it fail too. */
+  private failed(file: string, err: unknown): BsmkitError {
+    this.dirty = true;
+    this.epoch++;
+    const e = new BsmkitError('BSMKIT_E_SINK_WRITE', `ndjson sink: cannot write ${file}: ${(err as Error).message}`, { cause: err });
+    this.failure = e.message;
+    return e;
+  }
+
+  /** The lines of the records not stored or prepared yet. */
+  private prepare(batch: readonly CollectedRecord[]): { seq: number; buf: Buffer }[] {
+    const lines: { seq: number; buf: Buffer }[] = [];
+    for (const r of batch) {
+      if (r.seq <= this.ahead) continue;
+      lines.push({ seq: r.seq, buf: Buffer.from(this.writer.line(r)) });
+      this.ahead = r.seq;
+    }
+    return lines;
+  }
+
+  private async store(lines: { seq: number; buf: Buffer }[]): Promise<void> {
     let file = this.active?.path ?? this.dir;
     try {
-      if (this.dirty) {
-        await this.closeActive();
-        this.recover();
-      }
       let pending: Buffer[] = [];
       let pendingBytes = 0;
       let top = this.last;
       if (this.active && this.maxAgeMs > 0 && this.now() - this.active.createdMs >= this.maxAgeMs) await this.closeActive();
-      for (const r of batch) {
-        if (r.seq <= this.last) continue;
-        const buf = Buffer.from(this.writer.line(r));
+      for (const { seq, buf } of lines) {
         if (this.active && this.maxBytes > 0 && this.active.size + pendingBytes > 0 && this.active.size + pendingBytes + buf.length > this.maxBytes) {
           file = this.active.path;
           await this.append(this.active, pending, pendingBytes);
@@ -138,12 +204,12 @@ export class NdjsonFileSink implements Sink {
           pendingBytes = 0;
         }
         if (!this.active) {
-          this.active = await this.startFile(r.seq);
+          this.active = await this.startFile(seq);
           file = this.active.path;
         }
         pending.push(buf);
         pendingBytes += buf.length;
-        top = r.seq;
+        top = seq;
       }
       if (this.active && pendingBytes > 0) {
         file = this.active.path;
@@ -151,8 +217,7 @@ export class NdjsonFileSink implements Sink {
       }
       this.last = top;
     } catch (err) {
-      this.dirty = true;
-      throw new BsmkitError('BSMKIT_E_SINK_WRITE', `ndjson sink: cannot write ${file}: ${(err as Error).message}`, { cause: err });
+      throw this.failed(file, err);
     }
   }
 
@@ -218,6 +283,7 @@ export class NdjsonFileSink implements Sink {
       this.active = { path, size: tail.keep, createdMs: files[i].createdMs };
       break;
     }
+    this.ahead = this.last;
     this.dirty = false;
   }
 }

@@ -40,10 +40,9 @@ export class WorkerSink implements Sink {
 
   constructor(private readonly spec: WorkerSinkSpec) {
     this.name = spec.options?.name ?? spec.kind;
-    if (spec.kind === 'duckdb') {
-      this.catchUpBatch = STORE_ROW_GROUP;
-      this.maxInFlight = 2;
-    }
+    // both built-in sinks prepare one write while the previous one is stored
+    this.maxInFlight = 2;
+    if (spec.kind === 'duckdb') this.catchUpBatch = STORE_ROW_GROUP;
   }
 
   private start(): Worker {

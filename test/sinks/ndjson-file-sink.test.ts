@@ -157,3 +157,29 @@ test('a directory that cannot be created: open rejects naming it', async (t) => 
   const sink = new NdjsonFileSink({ dir: join(dir, 'plain', 'out'), events });
   await assert.rejects(sink.open(), (err: unknown) => err instanceof BsmkitError && err.code === 'BSMKIT_E_SINK_OPEN' && /plain\/out/.test(err.message));
 });
+
+test('two writes in flight (maxInFlight 2) are stored in call order, each once; when one fails, the other is not stored either', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC).slice(0, 400);
+  const t0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+  let now = t0;
+  const sink = new NdjsonFileSink({ dir, events, maxAgeMs: 1000, now: () => now });
+  await sink.open();
+  assert.equal(sink.maxInFlight, 2);
+  // handed over together; the second repeats records of the first (skipped although prepared before it was stored)
+  await Promise.all([sink.write(recs.slice(0, 100)), sink.write(recs.slice(50, 150))]);
+  assert.equal(await sink.lastSeq(), recs[149].seq);
+  // the file the sink rotates to next is a link to /dev/full: the first of two writes handed over together fails
+  now = t0 + 2000;
+  const doomed = join(dir, ndjsonFileName('bsmkit', 150, now));
+  symlinkSync('/dev/full', doomed);
+  const first = sink.write(recs.slice(150, 250));
+  const second = sink.write(recs.slice(250, 300));
+  await assert.rejects(first, (err: unknown) => err instanceof BsmkitError && err.code === 'BSMKIT_E_SINK_WRITE' && /ENOSPC/.test(err.message));
+  await assert.rejects(second, (err: unknown) => err instanceof BsmkitError && err.code === 'BSMKIT_E_SINK_WRITE' && /an earlier batch failed/.test(err.message));
+  // the collector retries from its checkpoint (149), two at a time again
+  unlinkSync(doomed);
+  await Promise.all([sink.write(recs.slice(150, 250)), sink.write(recs.slice(250, 400))]);
+  await sink.close();
+  assert.deepEqual(linesOf(sink.files()).map((l) => l.seq), recs.map((r) => r.seq));
+});
