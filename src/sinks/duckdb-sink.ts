@@ -23,6 +23,7 @@ import type { CollectedRecord, Sink } from './sink.js';
 import { materialize, NO_SOURCE, type RawBatch } from '../spool/raw-batch.js';
 import { idText, recordIdLanes } from '../spool/record-id.js';
 import { RecentIds } from './recent-ids.js';
+import { PipelinedWrites } from './pipelined-writes.js';
 
 /** Where a collector running as root keeps its store (the BSD/macOS convention for daemon state). */
 export const DEFAULT_STORE_PATH = '/var/db/bsmkit/store.duckdb';
@@ -113,14 +114,8 @@ export class DuckDbSink implements Sink {
    * rereads the stored seq and the window of recent ids from what the table really holds.
    */
   private broken: string | undefined;
-  /** Serialises the stores of writes (the transaction and the appender are per connection); see enqueue(). */
-  private chain: Promise<unknown> = Promise.resolve();
-  /** Serialises the prepares of writes; see enqueue(). */
-  private prepChain: Promise<unknown> = Promise.resolve();
-  /** Resolves when the last write handed over has appended its rows (its commit runs) or ended. */
-  private appended: Promise<void> = Promise.resolve();
-  /** Bumped by every failed write: writes handed over before then are not stored. */
-  private epoch = 0;
+  /** Writes in call order, two at a time (the transaction and the appender are per connection); see enqueue(). */
+  private readonly writes: PipelinedWrites;
   /** Writes the collector may hand over before the previous one is stored (Sink.maxInFlight; see enqueue()). */
   readonly maxInFlight = 2;
   /** Totals since open(). */
@@ -134,6 +129,7 @@ export class DuckDbSink implements Sink {
     this.config = { ...DEFAULT_DUCKDB_CONFIG, temp_directory: this.path + '.tmp', ...opts.config };
     this.recentSize = Math.max(1, Math.floor(opts.recentIds ?? RECENT_IDS));
     this.recent = new RecentIds(this.recentSize);
+    this.writes = new PipelinedWrites(`duckdb sink ${this.path}`);
   }
 
   async open(): Promise<void> {
@@ -181,7 +177,7 @@ export class DuckDbSink implements Sink {
   }
 
   async lastSeq(): Promise<number | undefined> {
-    await this.chain;
+    await this.writes.idle();
     await this.reopenIfBroken();
     if (!this.conn) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `duckdb sink ${this.path} is not open`);
     // max(seq) as read on open and advanced by every commit since (no table scan per call).
@@ -189,7 +185,7 @@ export class DuckDbSink implements Sink {
   }
 
   async close(): Promise<void> {
-    await this.chain;
+    await this.writes.idle();
     // after a failed write the handles are already closed: nothing more to fold in
     this.broken = undefined;
     if (!this.conn) return;
@@ -210,51 +206,26 @@ export class DuckDbSink implements Sink {
   }
 
   /**
-   * Runs a write in two steps: prepare (the id checks and rendering the rows: JS work, no database) right after the
-   * previous write's prepare, and store (append and commit) after the previous write's store. So with two writes
-   * handed over, the second one's rows are rendered while the first one commits (maxInFlight). A write that fails
-   * fails every write handed over before the failure became known, so nothing after a failed batch is stored.
+   * A write in two steps (pipelined-writes.ts): prepare (the seq and id checks and rendering the rows: JS work, no
+   * database) while the write before commits, then store (append and commit) in call order.
    */
   private enqueue(prepare: () => PreparedWrite): Promise<DuckDbWriteStats> {
-    const epoch = this.epoch;
-    const storesBefore = this.chain;
-    // The JS thread does the previous write's appends first (they hold up its commit), then this prepare while
-    // that commit runs on DuckDB's threads.
-    const appendedBefore = this.appended;
-    let appended!: () => void;
-    this.appended = new Promise<void>((r) => (appended = r));
-    const prepared = Promise.all([this.prepChain, appendedBefore]).then(async () => {
-      this.checkEpoch(epoch);
-      try {
-        if (this.broken !== undefined) {
-          // the stores handed over before this write end first (they fail: a failure ended their epoch)
-          await storesBefore;
-          await this.reopenIfBroken();
+    return this.writes.run(
+      async (storesBefore) => {
+        try {
+          if (this.broken !== undefined) {
+            // after a failure: the stores handed over before end first (they fail), then the database is reopened
+            await storesBefore;
+            await this.reopenIfBroken();
+          }
+          return prepare();
+        } catch (err) {
+          this.broken ??= (err as Error).message;
+          throw err;
         }
-        return prepare();
-      } catch (err) {
-        // a failed reopen or prepare ends the epoch too: no later write handed over with this one may be stored
-        this.epoch++;
-        this.broken ??= (err as Error).message;
-        throw err;
-      }
-    });
-    this.prepChain = prepared.catch(() => undefined);
-    const done = storesBefore
-      .then(() => prepared)
-      .then((w) => {
-        this.checkEpoch(epoch);
-        return this.store(w, appended);
-      })
-      .finally(appended);
-    this.chain = done.catch(() => undefined);
-    return done;
-  }
-
-  private checkEpoch(epoch: number): void {
-    if (epoch !== this.epoch) {
-      throw new BsmkitError('BSMKIT_E_SINK_WRITE', `duckdb sink: batch not stored in ${this.path}: an earlier batch failed (${this.broken ?? 'see the earlier error'})`);
-    }
+      },
+      (w, appended) => this.store(w, appended),
+    );
   }
 
   private prepareBatch(batch: readonly CollectedRecord[]): PreparedWrite {
@@ -411,7 +382,6 @@ export class DuckDbSink implements Sink {
   private writeFailed(batch: CollectedRecord[], err: unknown): BsmkitError {
     const e = this.writeError(batch, err);
     this.broken = e.message;
-    this.epoch++;
     this.closeHandles();
     return e;
   }

@@ -14,6 +14,7 @@ import { BsmkitError } from '../errors.js';
 import type { EventDescriber } from '../render/json/index.js';
 import { CollectedJsonWriter, seqOfLine } from './collected-json.js';
 import { ensurePrivateDir, makePrivate } from './private-files.js';
+import { PipelinedWrites } from './pipelined-writes.js';
 import type { CollectedRecord, Sink } from './sink.js';
 
 export interface NdjsonFileSinkOptions {
@@ -71,17 +72,10 @@ export class NdjsonFileSink implements Sink {
   /** Set after a failed write: the files are re-read before the next one. */
   private dirty = true;
   private opened = false;
-  /** Serialises the stores of writes (rotation, append, fsync); see write(). */
-  private chain: Promise<unknown> = Promise.resolve();
-  /** Serialises the prepares of writes (rendering the lines); see write(). */
-  private prepChain: Promise<unknown> = Promise.resolve();
-  /** Resolves when the last write handed over has started its store (or ended). */
-  private started: Promise<void> = Promise.resolve();
+  /** Writes in call order, two at a time; see write(). */
+  private readonly writes: PipelinedWrites;
   /** Highest seq of a prepared write (at least `last`): a record at or below it is a replay. */
   private ahead = -1;
-  /** Bumped by every failed write: writes handed over before then are not stored. */
-  private epoch = 0;
-  private failure: string | undefined;
   /** Writes the collector may hand over at once (Sink.maxInFlight): one is rendered while another is written and synced. */
   readonly maxInFlight = 2;
 
@@ -93,6 +87,7 @@ export class NdjsonFileSink implements Sink {
     this.name = opts.name ?? 'ndjson';
     this.now = opts.now ?? Date.now;
     this.writer = new CollectedJsonWriter(opts.events);
+    this.writes = new PipelinedWrites(`ndjson sink ${this.dir}`);
   }
 
   async open(): Promise<void> {
@@ -111,70 +106,47 @@ export class NdjsonFileSink implements Sink {
   }
 
   /**
-   * Two steps per write: prepare (render the lines) after the previous write's prepare and once that write's store
-   * has started, and store (rotation, append, fsync) after the previous write's store; so with two writes handed
-   * over, the second one is rendered while the first one is written and synced. A write that fails fails every
-   * write handed over before the failure became known, so nothing after a failed batch is stored.
+   * A write in two steps (pipelined-writes.ts): prepare (render the lines) while the write before is appended and
+   * synced, then store (rotation, append, fdatasync) in call order.
    */
   write(batch: readonly CollectedRecord[]): Promise<void> {
-    const epoch = this.epoch;
-    const storesBefore = this.chain;
-    const startedBefore = this.started;
-    let started!: () => void;
-    this.started = new Promise<void>((r) => (started = r));
-    const prepared = Promise.all([this.prepChain, startedBefore]).then(async () => {
-      this.checkEpoch(epoch);
-      if (!this.opened) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `ndjson sink ${this.dir} is not open`);
-      try {
-        if (this.dirty) {
-          // after a failed write: the stores handed over before this one end first (they fail), then the files are
-          // read again
-          await storesBefore;
-          await this.closeActive();
-          this.recover();
+    return this.writes.run(
+      async (storesBefore) => {
+        if (!this.opened) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `ndjson sink ${this.dir} is not open`);
+        try {
+          if (this.dirty) {
+            // after a failed write: the stores handed over before end first (they fail), then the files are read again
+            await storesBefore;
+            await this.closeActive();
+            this.recover();
+          }
+          return this.prepare(batch);
+        } catch (err) {
+          throw this.failed(this.dir, err);
         }
-        return this.prepare(batch);
-      } catch (err) {
-        throw this.failed(this.dir, err);
-      }
-    });
-    this.prepChain = prepared.catch(() => undefined);
-    const done = storesBefore
-      .then(() => prepared)
-      .then((lines) => {
-        this.checkEpoch(epoch);
+      },
+      (lines, started) => {
         started();
         return this.store(lines);
-      })
-      .finally(started);
-    this.chain = done.catch(() => undefined);
-    return done;
+      },
+    );
   }
 
   async lastSeq(): Promise<number | undefined> {
-    await this.chain;
+    await this.writes.idle();
     return this.last < 0 ? undefined : this.last;
   }
 
   async close(): Promise<void> {
-    await this.chain;
+    await this.writes.idle();
     await this.closeActive();
     this.opened = false;
   }
 
-  private checkEpoch(epoch: number): void {
-    if (epoch !== this.epoch) {
-      throw new BsmkitError('BSMKIT_E_SINK_WRITE', `ndjson sink: batch not stored in ${this.dir}: an earlier batch failed (${this.failure ?? 'see the earlier error'})`);
-    }
-  }
-
-  /** A failed write: the files are read again before the next one, and the writes handed over with it fail too. */
+  /** A failed write: the files are read again before the next one. */
   private failed(file: string, err: unknown): BsmkitError {
     this.dirty = true;
-    this.epoch++;
-    const e = new BsmkitError('BSMKIT_E_SINK_WRITE', `ndjson sink: cannot write ${file}: ${(err as Error).message}`, { cause: err });
-    this.failure = e.message;
-    return e;
+    return new BsmkitError('BSMKIT_E_SINK_WRITE', `ndjson sink: cannot write ${file}: ${(err as Error).message}`, { cause: err });
   }
 
   /** The lines of the records not stored or prepared yet. */
