@@ -4,25 +4,62 @@
  * sink can find the last stored seq from a file's last line without a JSON parser.
  */
 import { decodeRecord } from '../format/decode-record.js';
-import { createJsonRenderer, type EventDescriber, type JsonRenderer } from '../render/json/index.js';
+import { createJsonByteRenderer, createJsonRenderer, type EventDescriber, type JsonByteRenderer, type JsonRenderer } from '../render/json/index.js';
 import type { CollectedRecord } from './sink.js';
+
+/** The collector's fields, up to the comma before the record object's own fields. */
+function head(r: CollectedRecord): string {
+  let h = '{"seq":' + r.seq + ',"id":' + JSON.stringify(r.id) + ',"origin":"' + r.origin + '"';
+  if (r.sourceFile !== undefined) h += ',"sourceFile":' + JSON.stringify(r.sourceFile);
+  return h + ',"sourceOffset":' + r.sourceOffset + ',';
+}
 
 export class CollectedJsonWriter {
   private readonly json: JsonRenderer;
+  private readonly bytes: JsonByteRenderer;
 
   constructor(events: EventDescriber | undefined) {
     this.json = createJsonRenderer(events ? { events } : {});
+    this.bytes = createJsonByteRenderer(events ? { events } : {});
   }
 
   /** The line for one record, newline included. */
   line(r: CollectedRecord): string {
-    const rec = decodeRecord(r.bytes, r.sourceOffset);
-    const body = this.json.record(rec);
-    let head = '{"seq":' + r.seq + ',"id":' + JSON.stringify(r.id) + ',"origin":"' + r.origin + '"';
-    if (r.sourceFile !== undefined) head += ',"sourceFile":' + JSON.stringify(r.sourceFile);
-    head += ',"sourceOffset":' + r.sourceOffset + ',';
+    const body = this.json.record(decodeRecord(r.bytes, r.sourceOffset));
     // The renderer's line starts with `{`; its fields follow ours.
-    return head + body.slice(1);
+    return head(r) + body.slice(1);
+  }
+
+  /**
+   * The lines of `records` (the same bytes as line() gives) in one buffer; `ends[i]` is where record i's line ends.
+   * Clean records are rendered from their bytes, with no decoding (the byte renderer); the rest are decoded.
+   */
+  render(records: readonly CollectedRecord[]): { data: Buffer; ends: Uint32Array } {
+    const n = records.length;
+    const heads: string[] = new Array<string>(n);
+    const from = new Int32Array(n);
+    const to = new Int32Array(n);
+    const base = this.bytes.pending;
+    let headBytes = 0;
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      heads[i] = head(r);
+      headBytes += Buffer.byteLength(heads[i]!);
+      from[i] = this.bytes.pending - base;
+      if (!this.bytes.record(r.bytes, 0, r.bytes.length, r.sourceOffset)) this.bytes.push(decodeRecord(r.bytes, r.sourceOffset));
+      to[i] = this.bytes.pending - base;
+    }
+    const bodies = this.bytes.take().subarray(base);
+    // each body's leading `{` is replaced by the head
+    const data = Buffer.allocUnsafe(headBytes + bodies.length - n);
+    const ends = new Uint32Array(n);
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      pos += data.write(heads[i]!, pos, 'utf8');
+      pos += bodies.copy(data, pos, from[i]! + 1, to[i]!);
+      ends[i] = pos;
+    }
+    return { data, ends };
   }
 }
 

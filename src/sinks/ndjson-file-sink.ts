@@ -151,13 +151,15 @@ export class NdjsonFileSink implements Sink {
 
   /** The lines of the records not stored or prepared yet. */
   private prepare(batch: readonly CollectedRecord[]): { seq: number; buf: Buffer }[] {
-    const lines: { seq: number; buf: Buffer }[] = [];
+    const fresh: CollectedRecord[] = [];
     for (const r of batch) {
       if (r.seq <= this.ahead) continue;
-      lines.push({ seq: r.seq, buf: Buffer.from(this.writer.line(r)) });
+      fresh.push(r);
       this.ahead = r.seq;
     }
-    return lines;
+    if (fresh.length === 0) return [];
+    const { data, ends } = this.writer.render(fresh);
+    return fresh.map((r, i) => ({ seq: r.seq, buf: data.subarray(i === 0 ? 0 : ends[i - 1], ends[i]) }));
   }
 
   private async store(lines: { seq: number; buf: Buffer }[]): Promise<void> {

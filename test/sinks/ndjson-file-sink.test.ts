@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, readdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { NdjsonFileSink, ndjsonFileName, parseNdjsonFileName } from '../../src/sinks/ndjson-file-sink.js';
+import { CollectedJsonWriter } from '../../src/sinks/collected-json.js';
 import { decodeRecord } from '../../src/format/decode-record.js';
 import { recordToJson } from '../../src/render/json/index.js';
 import { builtinEventTable } from '../../src/catalog/event-table.js';
@@ -182,4 +183,25 @@ test('two writes in flight (maxInFlight 2) are stored in call order, each once; 
   await Promise.all([sink.write(recs.slice(150, 250)), sink.write(recs.slice(250, 400))]);
   await sink.close();
   assert.deepEqual(linesOf(sink.files()).map((l) => l.seq), recs.map((r) => r.seq));
+});
+
+test('lines rendered in batches (byte renderer, decoder for the rest) equal line() byte for byte, on every generated corpus file', () => {
+  const gen = join(import.meta.dirname, '../../../shared/conformance/generated');
+  const files = readdirSync(gen).filter((f) => f.endsWith('.bsm'));
+  assert.ok(files.length >= 3, `corpus files in ${gen}`);
+  for (const f of files) {
+    const recs = collectedFrom(join(gen, f), { origin: (i) => (i % 2 ? 'pipe' : 'recovered') });
+    const one = new CollectedJsonWriter(events);
+    const batched = new CollectedJsonWriter(events);
+    const expected = recs.map((r) => one.line(r)).join('');
+    let got = '';
+    for (let i = 0; i < recs.length; i += 97) {
+      const part = recs.slice(i, i + 97);
+      const { data, ends } = batched.render(part);
+      assert.equal(ends.length, part.length);
+      assert.equal(ends[ends.length - 1], data.length);
+      got += data.toString('utf8');
+    }
+    assert.equal(got, expected, f);
+  }
 });
