@@ -12,19 +12,12 @@ import { dist } from '../dist-path.mjs';
 
 export const description = 'DuckDbSink.write() of the trail\'s records (first 300k), 131072-record batches, one transaction each';
 
-export async function storeRecords({ file, batchSize, limit, raw = false }) {
+/** The first `limit` records of the trail as CollectedRecords, in batches of `batchSize`. */
+export async function frameBatches({ file, batchSize, limit }) {
   const { Framer } = await import(dist('format/framer.js'));
-  const { DuckDbSink } = await import(dist('sinks/duckdb-sink.js'));
-  const { builtinEventTable } = await import(dist('catalog/event-table.js'));
-  const { packRecords } = await import(dist('spool/raw-batch.js'));
-  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-bench-sink-'));
-  const sink = new DuckDbSink({ path: join(dir, 'store.duckdb'), events: builtinEventTable('macos') });
-  await sink.open();
   let batch = [];
   let seq = 0;
   let bytes = 0;
-  let sinkMs = 0;
-  let sinkCpuUs = 0;
   const full = [];
   const framer = new Framer({
     record(b, offset) {
@@ -46,6 +39,19 @@ export async function storeRecords({ file, batchSize, limit, raw = false }) {
   }
   framer.end();
   if (batch.length) full.push(batch);
+  return { batches: full, records: seq, bytes };
+}
+
+export async function storeRecords({ file, batchSize, limit, raw = false }) {
+  const { DuckDbSink } = await import(dist('sinks/duckdb-sink.js'));
+  const { builtinEventTable } = await import(dist('catalog/event-table.js'));
+  const { packRecords } = await import(dist('spool/raw-batch.js'));
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-bench-sink-'));
+  const sink = new DuckDbSink({ path: join(dir, 'store.duckdb'), events: builtinEventTable('macos') });
+  await sink.open();
+  let sinkMs = 0;
+  let sinkCpuUs = 0;
+  const { batches: full, records: seq, bytes } = await frameBatches({ file, batchSize, limit });
   // raw: the collector's path (spool RawBatches; ids derived by the sink), packed before the clock starts
   const batches = raw ? full.map((b) => packRecords(b).raw) : full;
   // As the collector: up to the sink's maxInFlight writes outstanding (the next batch is rendered while one commits).

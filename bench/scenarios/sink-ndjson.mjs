@@ -3,43 +3,21 @@
 // (default 8192), up to the sink's maxInFlight (2) outstanding as the collector hands them over; each batch appended
 // and fdatasync'ed. Files go to /dev/shm when it exists (the rendering is measured, not the disk). records/s is the
 // whole sample; extra.sinkRecordsPerSec and sinkCpuUsPerRecord cover the first write() to the end of close().
-import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dist } from '../dist-path.mjs';
+import { frameBatches } from './sink-duckdb.mjs';
 
 export const description = 'NdjsonFileSink.write() of the trail\'s records (first 300k), 8192-record batches, two in flight';
 
 export default async function sinkNdjson({ file }) {
-  const { Framer } = await import(dist('format/framer.js'));
   const { NdjsonFileSink } = await import(dist('sinks/ndjson-file-sink.js'));
   const { builtinEventTable } = await import(dist('catalog/event-table.js'));
   const limit = Number(process.env.BSMKIT_BENCH_SINK_RECORDS ?? 300000);
   const batchSize = Number(process.env.BSMKIT_BENCH_SINK_BATCH ?? 8192);
+  const { batches, records: seq, bytes } = await frameBatches({ file, batchSize, limit });
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bsmkit-bench-ndjson-'));
-  const batches = [];
-  let batch = [];
-  let seq = 0;
-  let bytes = 0;
-  const framer = new Framer({
-    record(b, offset) {
-      if (seq >= limit) return;
-      batch.push({ seq, id: offset.toString(16).padStart(16, '0'), bytes: b, origin: 'trail', sourceFile: file, sourceOffset: offset });
-      seq++;
-      bytes += b.length;
-      if (batch.length === batchSize) {
-        batches.push(batch);
-        batch = [];
-      }
-    },
-    diagnostic() {},
-  });
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    framer.push(chunk);
-    if (seq >= limit) break;
-  }
-  framer.end();
-  if (batch.length) batches.push(batch);
   try {
     const sink = new NdjsonFileSink({ dir, events: builtinEventTable('macos') });
     await sink.open();
