@@ -4,7 +4,7 @@
  * sink can find the last stored seq from a file's last line without a JSON parser.
  */
 import { decodeRecord } from '../format/decode-record.js';
-import { createJsonByteRenderer, createJsonRenderer, type EventDescriber, type JsonByteRenderer, type JsonRenderer } from '../render/json/index.js';
+import { createJsonByteRenderer, type EventDescriber, type JsonByteRenderer } from '../render/json/index.js';
 import type { CollectedRecord } from './sink.js';
 
 /** The collector's fields, up to the comma before the record object's own fields. */
@@ -15,24 +15,16 @@ function head(r: CollectedRecord): string {
 }
 
 export class CollectedJsonWriter {
-  private readonly json: JsonRenderer;
   private readonly bytes: JsonByteRenderer;
 
   constructor(events: EventDescriber | undefined) {
-    this.json = createJsonRenderer(events ? { events } : {});
     this.bytes = createJsonByteRenderer(events ? { events } : {});
   }
 
-  /** The line for one record, newline included. */
-  line(r: CollectedRecord): string {
-    const body = this.json.record(decodeRecord(r.bytes, r.sourceOffset));
-    // The renderer's line starts with `{`; its fields follow ours.
-    return head(r) + body.slice(1);
-  }
-
   /**
-   * The lines of `records` (the same bytes as line() gives) in one buffer; `ends[i]` is where record i's line ends.
-   * Clean records are rendered from their bytes, with no decoding (the byte renderer); the rest are decoded.
+   * The lines of `records` (newlines included) in one buffer; `ends[i]` is where record i's line ends. Clean records
+   * are rendered from their bytes, with no decoding (the byte renderer); the rest are decoded and rendered as
+   * docs/json-format.md says, with the same bytes either way.
    */
   render(records: readonly CollectedRecord[]): { data: Buffer; ends: Uint32Array } {
     const n = records.length;

@@ -71,16 +71,19 @@ export class StdoutSink implements Sink {
   }
 
   private async writeNow(batch: readonly CollectedRecord[]): Promise<void> {
+    if (this.json) {
+      if (batch.length) await this.put(this.json.render(batch).data);
+      return;
+    }
+    if (!this.praudit) throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `${this.name} sink is not open`);
     let out = '';
-    if (this.json) for (const r of batch) out += this.json.line(r);
-    else if (this.praudit) for (const r of batch) out += this.praudit.record(decodeRecord(r.bytes, r.sourceOffset));
-    else throw new BsmkitError('BSMKIT_E_SINK_CLOSED', `${this.name} sink is not open`);
+    for (const r of batch) out += this.praudit.record(decodeRecord(r.bytes, r.sourceOffset));
     if (out) await this.put(out);
   }
 
-  /** praudit text is bytes held as latin1 chars (recorded strings are not re-encoded); NDJSON is UTF-8. */
-  private put(text: string): Promise<void> {
-    const bytes = Buffer.from(text, this.json ? 'utf8' : 'latin1');
+  /** praudit text is bytes held as latin1 chars (recorded strings are not re-encoded); NDJSON comes as UTF-8 bytes. */
+  private put(text: string | Buffer): Promise<void> {
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
     return new Promise((resolve, reject) => {
       this.stream.write(bytes, (err) => {
         if (err) reject(new BsmkitError('BSMKIT_E_SINK_WRITE', `${this.name} sink: write failed: ${err.message}`, { cause: err }));

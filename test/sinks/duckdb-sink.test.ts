@@ -283,6 +283,18 @@ test('an invalidated database (a failed checkpoint) is reopened by the next call
   assert.deepEqual(got.slice(0, 200).map((r) => r.id), recs.slice(0, 200).map((r) => r.id));
 });
 
+test('writes after close() keep failing as closed: the store is not opened again', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const recs = collectedFrom(REALISTIC).slice(0, 20);
+  const s = new DuckDbSink({ path: db, events });
+  await s.open();
+  await s.write(recs.slice(0, 10));
+  await s.close();
+  for (let i = 0; i < 2; i++) await assert.rejects(s.write(recs.slice(10)), (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_CLOSED');
+  await assert.rejects(s.lastSeq(), (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_CLOSED');
+  assert.equal((await rows(db, 'SELECT count(*) AS n FROM records'))[0].n, 10n);
+});
+
 test('ids: a record back under a new seq is dropped within the recent-id window, also after reopen; older ones are not checked', async (t) => {
   const db = join(tempDir(t), 'store.duckdb');
   const recs = collectedFrom(REALISTIC).slice(0, 40);
