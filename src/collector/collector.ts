@@ -61,6 +61,16 @@ interface SinkState extends SinkStats {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for `p`, at most `ms`; the timer ends with the wait (a pending one would keep the process alive). */
+async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((r) => (t = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}
 const MAX_LOSSES = 200;
 /**
  * Records held per side for reconciliation. Beyond it the trail waits (it keeps everything) and pipe records are let
@@ -613,7 +623,7 @@ export class Collector {
     if (this.stopped) return this.stats();
     if (this.drain) {
       await this.drain.stop();
-      await Promise.race([this.pipeClosed, sleep(2000)]);
+      await atMost(this.pipeClosed!, 2000);
     }
     this.stopping = true;
     this.wakeTrail();
@@ -622,8 +632,7 @@ export class Collector {
     this.pumpReconciler();
     this.flushNow();
     this.spool.wakeAll();
-    const sinkDeadline = sleep(10_000);
-    await Promise.race([Promise.all(this.sinks.map((s) => s.done)), sinkDeadline]);
+    await atMost(Promise.all(this.sinks.map((s) => s.done)), 10_000);
     for (const w of this.stopWake.splice(0)) w();
     for (const s of this.sinks) await s.sink.close().catch((err) => this.error(`sink ${s.name}: close: ${(err as Error).message}`));
     for (const t of this.timers) clearInterval(t);
