@@ -32,6 +32,6 @@ const out = {
   // Peak resident set of this process over its whole life (module loading included), in KiB.
   maxRssKiB: process.resourceUsage().maxRSS,
   // Any other numbers the scenario reports (output bytes, diagnostics, …).
-  extra: Object.fromEntries(Object.entries(result).filter(([k, v]) => k !== 'bytes' && k !== 'records' && typeof v === 'number')),
+  extra: Object.fromEntries(Object.entries(result).filter(([k, v]) => k !== 'bytes' && k !== 'records' && (typeof v === 'number' || typeof v === 'string'))),
 };
 process.stdout.write('\nBENCH-RESULT ' + JSON.stringify(out) + '\n');

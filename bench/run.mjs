@@ -116,7 +116,7 @@ function summarise(name, description, samples) {
     samples: samples.length,
     mbPerSec: med,
     // ± half the range of the samples, relative to the median.
-    spreadPct: (100 * (Math.max(...mbps) - Math.min(...mbps))) / 2 / med,
+    spreadPct: med > 0 ? (100 * (Math.max(...mbps) - Math.min(...mbps))) / 2 / med : 0,
     recordsPerSec: rec,
     records: samples[0].records,
     bytes: samples[0].bytes,

@@ -2,7 +2,8 @@
 // into a pipe at qlimit 1024, read on the collector's drain thread, framed, appended to the durable spool (no sink).
 // Target: >= 1M records/s spooled with 0 drops. Reported: records spooled, drops (kernel counter), timedRecordsPerSec
 // (spooled / time from the start of the workload until the spool held the last record). BSMKIT_BENCH_DRAIN_RATE sets
-// the offered rate (records/s) instead of 1.2M.
+// the offered rate (records/s) instead of 1.2M; BSMKIT_BENCH_DRAIN_PRIORITY=normal runs the drain thread at normal
+// priority instead of real-time (priority: what it got).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ export default async function collectDrain() {
   const { Collector } = await import(dist('collector/collector.js'));
   const base = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bsmkit-bench-collect-'));
   const model = await startKernelModel({ endpoint: join(base, 'model'), seed: 42 });
-  const c = await Collector.start({ mode: 'pipe', spoolDir: join(base, 'spool'), device: { kind: 'simulated', endpoint: model.info.endpoint }, qlimit: 1024, sinks: [], log: () => undefined });
+  const c = await Collector.start({ mode: 'pipe', spoolDir: join(base, 'spool'), device: { kind: 'simulated', endpoint: model.info.endpoint }, qlimit: 1024, drainPriority: process.env.BSMKIT_BENCH_DRAIN_PRIORITY ?? 'high', sinks: [], log: () => undefined });
   try {
     await model.run([{ type: 'steady', rate: 200_000, seconds: 1 }]);
     const warm = c.stats();
@@ -32,7 +33,8 @@ export default async function collectDrain() {
     const records = s.records.live - warm.records.live;
     const bytes = s.spool.bytes - warm.spool.bytes;
     await c.stop();
-    return { bytes, records, drops: s.kernel.drops - warm.kernel.drops, generated, timedRecordsPerSec: Math.round(records / secs) };
+    const p = s.kernel.drainPriority;
+    return { bytes, records, drops: s.kernel.drops - warm.kernel.drops, generated, priority: `${p.applied} (${p.detail})`, timedRecordsPerSec: Math.round(records / secs) };
   } finally {
     await model.stop();
     rmSync(base, { recursive: true, force: true });

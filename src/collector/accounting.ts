@@ -3,6 +3,7 @@
  * kernel's drop counter, the spool and the sinks. Rendered as a one-line periodic stats line, a final report, the
  * state file that `bsmkit stats` reads, and Prometheus text (docs/accounting.md).
  */
+import type { PriorityOutcome } from '../sources/pipe/thread-priority.js';
 
 export type CollectMode = 'trail' | 'pipe' | 'hybrid';
 
@@ -53,7 +54,7 @@ export interface CollectorStats {
   lossEvents: Record<string, number>;
   /** Framing damage (bytes skipped) by source. */
   damage: { trail: number; pipe: number };
-  kernel: { pipe?: string; qlimit?: number; drops: number; haveCounters: boolean };
+  kernel: { pipe?: string; qlimit?: number; drops: number; haveCounters: boolean; drainPriority?: PriorityOutcome };
   spool: {
     dir: string;
     bytes: number;
@@ -108,6 +109,8 @@ export function formatReport(s: CollectorStats): string {
   if (ev.length) L.push(`loss events:       ${ev.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.damage.trail || s.damage.pipe) L.push(`damage:            trail ${s.damage.trail}, pipe ${s.damage.pipe} (framing diagnostics)`);
   L.push(`kernel pipe:       ${s.kernel.pipe ?? '-'}  qlimit ${s.kernel.qlimit ?? '-'}  drops ${s.kernel.haveCounters ? s.kernel.drops : 'unknown (no ioctl)'}`);
+  const dp = s.kernel.drainPriority;
+  if (dp) L.push(`drain thread:      ${dp.applied} priority (${dp.detail})`);
   const sp = s.spool;
   L.push(`spool:             ${sp.dir}  ${mb(sp.bytes)} of ${mb(sp.maxBytes)}, ${sp.segments} segment(s), seq ${sp.firstSeq}..${sp.lastSeq}` +
     `${sp.paused ? `, PAUSED: ${sp.pauseReason}` : ''}${sp.pauses ? `, ${sp.pauses} pause(s) ${(sp.pausedMs / 1000).toFixed(1)}s` : ''}${sp.tornBytes ? `, ${sp.tornBytes} torn bytes truncated at start` : ''}`);

@@ -24,6 +24,7 @@ import { formatReport, statsLine, prometheusText, type CollectMode, type Collect
 import { PipeDrain } from './pipe-drain.js';
 import type { DrainMessage, DropGap, PipeDeviceSpec } from './pipe-drain-protocol.js';
 import { Reconciler } from './reconcile.js';
+import type { DrainPriority } from '../sources/pipe/thread-priority.js';
 
 export interface CollectorOptions {
   mode: CollectMode;
@@ -34,6 +35,8 @@ export interface CollectorOptions {
   device?: PipeDeviceSpec;
   /** Pipe queue limit to set ('max': GET_QLIMIT_MAX, the default). */
   qlimit?: number | 'max';
+  /** The pipe drain thread's scheduling (default 'high': real-time where the OS allows; thread-priority.ts). */
+  drainPriority?: DrainPriority;
   sinks: Sink[];
   /** Where to start in the trail when the spool has no position yet (default 'start'). */
   from?: 'start' | 'end';
@@ -162,9 +165,11 @@ export class Collector {
     const o = this.opts;
     if (o.mode !== 'trail') {
       this.pipeClosed = new Promise((r) => (this.pipeClosedResolve = r));
-      this.drain = new PipeDrain({ device: o.device!, qlimit: o.qlimit, maxOutstandingBytes: DRAIN_OUTSTANDING_BYTES, onMessage: (m) => this.onDrain(m) });
+      this.drain = new PipeDrain({ device: o.device!, qlimit: o.qlimit, priority: o.drainPriority, maxOutstandingBytes: DRAIN_OUTSTANDING_BYTES, onMessage: (m) => this.onDrain(m) });
       const open = await this.drain.opened;
-      this.kernel = { pipe: open.name, qlimit: open.qlimit, drops: this.dropsBefore, haveCounters: open.haveCounters };
+      this.kernel = { pipe: open.name, qlimit: open.qlimit, drops: this.dropsBefore, haveCounters: open.haveCounters, drainPriority: open.priority };
+      const p = open.priority;
+      if (p.applied !== p.requested) this.log(`pipe drain thread: ${p.requested} priority refused (${p.detail}); it runs at normal priority and may be kept from the queue by busy threads`);
       if (o.mode === 'hybrid') {
         this.reconciler = new Reconciler(
           { pipeSession: this.pipeSession, graceMs: o.graceMs, pipeOnlyAfterMs: o.pipeOnlyAfterMs, dropsKnown: open.haveCounters },

@@ -22,6 +22,8 @@ export interface CollectConfig {
   /** A kernel model endpoint instead of the device (testing, demos). */
   modelEndpoint?: string;
   qlimit?: number | 'max';
+  /** The pipe drain thread's scheduling: "high" (real-time where the OS allows, the default) or "normal". */
+  drainPriority?: 'high' | 'normal';
   from?: 'start' | 'end';
   sinks?: SinkSpec[];
   statsIntervalSec?: number;
@@ -31,7 +33,7 @@ export interface CollectConfig {
   select?: string;
 }
 
-const KEYS = new Set(['source', 'spool', 'spoolMaxBytes', 'trailDirs', 'device', 'modelEndpoint', 'qlimit', 'from', 'sinks', 'statsIntervalSec', 'metricsPort', 'user', 'select']);
+const KEYS = new Set(['source', 'spool', 'spoolMaxBytes', 'trailDirs', 'device', 'modelEndpoint', 'qlimit', 'drainPriority', 'from', 'sinks', 'statsIntervalSec', 'metricsPort', 'user', 'select']);
 
 /** Reads and checks a config file; unknown keys and wrong types are usage errors naming the file. */
 export function readConfigFile(path: string): CollectConfig {
@@ -54,6 +56,7 @@ export function readConfigFile(path: string): CollectConfig {
   ['spoolMaxBytes', 'statsIntervalSec', 'metricsPort'].forEach(num);
   if (c.source !== undefined && !['trail', 'pipe', 'hybrid'].includes(c.source as string)) throw new UsageError(`${path}: 'source' must be trail, pipe or hybrid`);
   if (c.qlimit !== undefined && c.qlimit !== 'max' && typeof c.qlimit !== 'number') throw new UsageError(`${path}: 'qlimit' must be a number or "max"`);
+  if (c.drainPriority !== undefined && c.drainPriority !== 'high' && c.drainPriority !== 'normal') throw new UsageError(`${path}: 'drainPriority' must be "high" or "normal"`);
   if (c.trailDirs !== undefined && (!Array.isArray(c.trailDirs) || c.trailDirs.some((d) => typeof d !== 'string'))) throw new UsageError(`${path}: 'trailDirs' must be a list of directories`);
   if (c.sinks !== undefined) {
     if (!Array.isArray(c.sinks)) throw new UsageError(`${path}: 'sinks' must be a list`);

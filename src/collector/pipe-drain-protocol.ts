@@ -2,6 +2,7 @@
 import type { Diagnostic } from '../format/types.js';
 import type { DeviceHandle } from '../sources/pipe/open-device.js';
 import type { PipeBaseline } from '../sources/pipe/setup.js';
+import type { DrainPriority, PriorityOutcome } from '../sources/pipe/thread-priority.js';
 
 export type PipeDeviceSpec =
   /** A kernel model's simulated /dev/auditpipe (testing/kernel-model): its endpoint directory. */
@@ -42,7 +43,9 @@ export interface DrainInit {
   maxRecordSize?: number;
   /** Keep reading until the queue is empty after a stop was requested. */
   drainOnStop: boolean;
-  /** The 'open' message the thread posts once it reads the pipe. */
+  /** The drain thread's scheduling (sources/pipe/thread-priority.ts), set by the thread before it reads. */
+  priority: DrainPriority;
+  /** The 'open' message the thread posts once it reads the pipe (its `priority` is filled in there). */
   open: Extract<DrainMessage, { t: 'open' }>;
 }
 
@@ -60,7 +63,7 @@ export interface DropGap {
 }
 
 export type DrainMessage =
-  | { t: 'open'; qlimit: number; qlimitMax: number; haveCounters: boolean; name: string }
+  | { t: 'open'; qlimit: number; qlimitMax: number; haveCounters: boolean; name: string; priority: PriorityOutcome }
   | {
       t: 'batch';
       /** Whole records back to back: record i is data[ends[i−1] (or 0), ends[i]), at pipe offset offs[i]. */

@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DrainLoop, type EmptyKind } from '../sources/pipe/drain-loop.js';
 import type { PipeDrop } from '../sources/pipe/drop-locator.js';
 import { deviceFromHandle } from '../sources/pipe/open-device.js';
+import { setThreadPriority } from '../sources/pipe/thread-priority.js';
 import { SHARED, type DrainInit, type DrainMessage, type DropGap } from './pipe-drain-protocol.js';
 
 const init = workerData as DrainInit;
@@ -92,7 +93,8 @@ function main(): void {
     },
   });
   try {
-    post(init.open);
+    // before the first read, and before the collector drops privileges (it waits for 'open')
+    post({ ...init.open, priority: setThreadPriority(init.priority) });
     loop.run();
     loop.endFraming();
   } catch (err) {

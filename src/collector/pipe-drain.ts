@@ -9,6 +9,7 @@ import { BsmkitError } from '../errors.js';
 import { AUDITPIPE, ioctlGetU32 } from '../sources/pipe/device.js';
 import { deviceLabel, openDevice, releaseHandle, wakeReader, type DeviceHandle, type HandOffDevice } from '../sources/pipe/open-device.js';
 import { configurePipe } from '../sources/pipe/setup.js';
+import type { DrainPriority } from '../sources/pipe/thread-priority.js';
 import { SHARED, SHARED_SLOTS, type DrainInit, type DrainMessage, type PipeDeviceSpec } from './pipe-drain-protocol.js';
 
 export interface PipeDrainOptions {
@@ -17,6 +18,8 @@ export interface PipeDrainOptions {
   /** Bytes asked per read (default 1 MiB). */
   readBytes?: number;
   maxOutstandingBytes?: number;
+  /** The drain thread's scheduling (default 'high', sources/pipe/thread-priority.ts). */
+  priority?: DrainPriority;
   onMessage(m: DrainMessage): void;
 }
 
@@ -56,7 +59,8 @@ export class PipeDrain {
       const qlimitMax = ioctlGetU32(dev, AUDITPIPE.GET_QLIMIT_MAX);
       const baseline = configurePipe(dev, { qlimit: opts.qlimit ?? 'max' });
       this.handle = dev.handle();
-      open = { t: 'open', qlimit: baseline.qlimit, qlimitMax, haveCounters: true, name: deviceLabel(this.handle) };
+      const priority = opts.priority ?? 'high';
+      open = { t: 'open', qlimit: baseline.qlimit, qlimitMax, haveCounters: true, name: deviceLabel(this.handle), priority: { requested: priority, applied: 'normal', detail: 'set by the drain thread' } };
       init = {
         handle: this.handle,
         baseline,
@@ -65,6 +69,7 @@ export class PipeDrain {
         readBytes: opts.readBytes ?? 1 << 20,
         maxOutstandingBytes: opts.maxOutstandingBytes ?? 64 << 20,
         drainOnStop: true,
+        priority,
         open,
       };
     } catch (err) {

@@ -24,6 +24,8 @@ the audit pipe for latency, the trail for completeness, a durable spool in betwe
   --device PATH        audit pipe device (default /dev/auditpipe)
   --model DIR          read a kernel model's simulated pipe (bsmkit simulate's endpoint) instead of the device
   --qlimit N|max       pipe queue limit to set (default max)
+  --drain-priority P   high | normal: scheduling of the pipe drain thread (default high: real-time where
+                       the OS allows, so busy threads do not keep it from the queue; docs/audit-pipe.md)
   --from start|end     where to start in the trail on the first run (default start)
   --sink SPEC          duckdb[:PATH] | ndjson:DIR | stdout[:praudit|json], repeatable (default duckdb)
   --stats-interval S   print a stats line every S seconds to stderr (default 10; 0: never)
@@ -82,6 +84,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       device: { type: 'string' },
       model: { type: 'string' },
       qlimit: { type: 'string' },
+      'drain-priority': { type: 'string' },
       from: { type: 'string' },
       sink: { type: 'string', multiple: true },
       'stats-interval': { type: 'string' },
@@ -110,6 +113,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!['trail', 'pipe', 'hybrid'].includes(source!)) throw new UsageError(`--source must be trail, pipe or hybrid`);
   const qlimitText = values.qlimit ?? (cfg.qlimit === undefined ? 'max' : String(cfg.qlimit));
   const qlimit = qlimitText === 'max' ? 'max' : num(qlimitText, 'qlimit')!;
+  const drainPriority = values['drain-priority'] ?? cfg.drainPriority ?? 'high';
+  if (drainPriority !== 'high' && drainPriority !== 'normal') throw new UsageError(`--drain-priority must be high or normal`);
   const from = (values.from ?? cfg.from ?? 'start') as 'start' | 'end';
   if (from !== 'start' && from !== 'end') throw new UsageError(`--from must be start or end`);
   const spool = values.spool ? resolve(io.cwd, values.spool) : cfg.spool ?? '/var/db/bsmkit/spool';
@@ -130,6 +135,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     trailDirs,
     device: modelEndpoint ? { kind: 'simulated', endpoint: modelEndpoint } : { kind: 'native', path: devicePath },
     qlimit,
+    drainPriority,
     from,
     sinks,
     select,

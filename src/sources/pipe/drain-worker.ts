@@ -10,6 +10,7 @@ import { DrainLoop, type PipeCounters } from './drain-loop.js';
 import type { PipeDrop } from './drop-locator.js';
 import { deviceFromHandle, type DeviceHandle } from './open-device.js';
 import type { PipeBaseline } from './setup.js';
+import { setThreadPriority, type DrainPriority, type PriorityOutcome } from './thread-priority.js';
 
 export type { PipeCounters } from './drain-loop.js';
 
@@ -21,11 +22,12 @@ export interface DrainWorkerData {
   maxBufferedBytes: number;
   /** SharedArrayBuffer: Int32 [0] stop flag; BigInt64 at byte 8: bytes released by the consumer. */
   control: SharedArrayBuffer;
+  priority: DrainPriority;
 }
 
 export type DrainMessage =
   | { type: 'batch'; buffer: ArrayBuffer; length: number; offset: number; drops: PipeDrop[]; counters: PipeCounters }
-  | { type: 'ready' }
+  | { type: 'ready'; priority: PriorityOutcome }
   | { type: 'end'; drops: PipeDrop[]; counters: PipeCounters; error?: { code: string; message: string } };
 
 const STOP = 0;
@@ -55,7 +57,8 @@ function run(): void {
   });
   let error: { code: string; message: string } | undefined;
   try {
-    port.postMessage({ type: 'ready' } satisfies DrainMessage);
+    // before the first read, and before the owner drops privileges (it waits for 'ready')
+    port.postMessage({ type: 'ready', priority: setThreadPriority(data.priority) } satisfies DrainMessage);
     loop.run();
   } catch (err) {
     const e = err as { code?: string; message?: string };

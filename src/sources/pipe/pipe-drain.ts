@@ -13,6 +13,7 @@ import type { DrainMessage, DrainWorkerData, PipeCounters } from './drain-worker
 import type { PipeDrop } from './drop-locator.js';
 import { deviceLabel, openDevice, releaseHandle, wakeReader, type DeviceHandle, type DeviceSpec } from './open-device.js';
 import { configurePipe, type PipeBaseline, type PipeSetupOptions } from './setup.js';
+import type { DrainPriority, PriorityOutcome } from './thread-priority.js';
 
 export type { PipeCounters } from './drain-worker.js';
 
@@ -28,6 +29,11 @@ export interface PipeDrainOptions extends PipeSetupOptions {
    * stops reading; the kernel queue fills and drops, and those drops are reported like any other.
    */
   maxBufferedBytes?: number;
+  /**
+   * Scheduling of the drain thread (default 'high': real-time where the OS allows, thread-priority.ts), so it is
+   * not kept from the queue behind busy threads. A refusal is reported in `priority`, not thrown.
+   */
+  priority?: DrainPriority;
   signal?: AbortSignal;
 }
 
@@ -56,6 +62,8 @@ export interface PipeDrain extends AsyncIterable<RawPipeBatch> {
   readonly trailingDrops: PipeDrop[];
   /** Bytes the consumer holds (handed over, not released). */
   readonly bufferedBytes: number;
+  /** The drain thread's scheduling: what was asked, what it got, and how (or why not). */
+  readonly priority: PriorityOutcome;
   /** The next batch (null at the end); releases the previous one. The iterator uses it. */
   next(): Promise<RawPipeBatch | null>;
   /** Tells the drain thread the batch's memory is free (done automatically when the next batch is pulled). */
@@ -88,6 +96,7 @@ class Drain implements PipeDrain {
   readonly baseline: PipeBaseline;
   counters: PipeCounters | undefined;
   trailingDrops: PipeDrop[] = [];
+  priority: PriorityOutcome;
   private readonly worker: Worker;
   private readonly handle: DeviceHandle;
   private readonly ctl: Int32Array;
@@ -106,6 +115,8 @@ class Drain implements PipeDrain {
     this.handle = handle;
     this.device = deviceLabel(handle);
     this.baseline = baseline;
+    const requested = opts.priority ?? 'high';
+    this.priority = { requested, applied: 'normal', detail: 'the drain thread did not start' };
     const control = new SharedArrayBuffer(16);
     this.ctl = new Int32Array(control, 0, 2);
     this.released = new BigInt64Array(control, 8, 1);
@@ -117,6 +128,7 @@ class Drain implements PipeDrain {
       batchBytes,
       maxBufferedBytes: Math.max(opts.maxBufferedBytes ?? 256 << 20, batchBytes * 2),
       control,
+      priority: requested,
     };
     this.ready = new Promise((resolve) => (this.onReady = resolve));
     this.worker = startWorker(data);
@@ -141,7 +153,10 @@ class Drain implements PipeDrain {
   private onReady: () => void = () => undefined;
 
   private onMessage(m: DrainMessage): void {
-    if (m.type === 'ready') return this.onReady();
+    if (m.type === 'ready') {
+      this.priority = m.priority;
+      return this.onReady();
+    }
     this.counters = m.counters;
     if (m.type === 'batch') {
       this.held += m.buffer.byteLength;

@@ -1,0 +1,86 @@
+/**
+ * Real-time scheduling for the thread that drains the audit pipe.
+ *
+ * The pipe's queue holds at most 1024 records: about 1 ms of records at 1M records/s (kernel-audit-pipe.md §4).
+ * A reader that is runnable but waits for a CPU behind busy threads (its own process's, or the audited workload's)
+ * for longer than that loses records. Measured on the kernel model (bench pipe-drain, 2 cores): the drain thread
+ * at normal priority spent ~250 ms of a 4 s run waiting on the run queue; at SCHED_FIFO, ~10 ms.
+ *
+ * Each OS has its own call, made by the thread on itself (koffi, as for the device):
+ * - Linux: sched_setscheduler(0, SCHED_FIFO) (pid 0 is the calling thread); needs CAP_SYS_NICE or RLIMIT_RTPRIO.
+ * - FreeBSD: rtprio_thread(RTP_SET, 0, {RTP_PRIO_REALTIME, prio}); needs root.
+ * - macOS: pthread_set_qos_class_self_np(QOS_CLASS_USER_INTERACTIVE, 0), the highest QoS class; no privilege.
+ * It must happen before the collector drops privileges. A refusal is reported, never fatal: the thread then runs
+ * at normal priority.
+ */
+import { createRequire } from 'node:module';
+
+export type DrainPriority = 'high' | 'normal';
+
+export interface PriorityOutcome {
+  requested: DrainPriority;
+  applied: DrainPriority;
+  /** What was set (e.g. "SCHED_FIFO 10"), or why nothing was (e.g. "sched_setscheduler: EPERM"). */
+  detail: string;
+}
+
+/** Linux SCHED_FIFO priority: above every normal thread, well below the kernel's own real-time threads (50+). */
+export const LINUX_FIFO_PRIORITY = 10;
+/** FreeBSD RTP_PRIO_REALTIME priority (0 is the highest, 31 the lowest). */
+export const FREEBSD_RT_PRIORITY = 10;
+
+const SCHED_FIFO = 1;
+const RTP_SET = 1;
+const RTP_PRIO_REALTIME = 2;
+const QOS_CLASS_USER_INTERACTIVE = 0x21;
+
+type Koffi = {
+  load(name: string): { func(decl: string): (...args: unknown[]) => number };
+  errno(): number;
+  os: { errno: Record<string, number> };
+};
+
+function errnoName(k: Koffi, n: number): string {
+  for (const [name, v] of Object.entries(k.os.errno)) if (v === n) return name;
+  return `errno ${n}`;
+}
+
+/**
+ * Asks for the highest scheduling the OS gives the calling thread without harm (`high`: real-time on Linux and FreeBSD, the user-interactive QoS class on macOS), or leaves it alone (`normal`). Call it on the
+ * thread itself: every call here applies to the caller.
+ */
+export function setThreadPriority(requested: DrainPriority, platform: NodeJS.Platform = process.platform): PriorityOutcome {
+  if (requested === 'normal') return { requested, applied: 'normal', detail: 'as requested' };
+  const refuse = (detail: string): PriorityOutcome => ({ requested, applied: 'normal', detail });
+  let k: Koffi;
+  try {
+    k = createRequire(import.meta.url)('koffi') as Koffi;
+  } catch (err) {
+    return refuse(`koffi could not be loaded: ${(err as Error).message}`);
+  }
+  try {
+    if (platform === 'linux') {
+      const set = k.load('libc.so.6').func('int sched_setscheduler(int pid, int policy, const int *param)');
+      if (set(0, SCHED_FIFO, [LINUX_FIFO_PRIORITY]) !== 0) return refuse(`sched_setscheduler: ${errnoName(k, k.errno())}`);
+      return { requested, applied: 'high', detail: `SCHED_FIFO ${LINUX_FIFO_PRIORITY}` };
+    }
+    if (platform === 'freebsd') {
+      const set = k.load('libc.so.7').func('int rtprio_thread(int function, int lwpid, void *rtp)');
+      // struct rtprio { u_short type; u_short prio; }
+      const rtp = Buffer.alloc(4);
+      rtp.writeUInt16LE(RTP_PRIO_REALTIME, 0);
+      rtp.writeUInt16LE(FREEBSD_RT_PRIORITY, 2);
+      if (set(RTP_SET, 0, rtp) !== 0) return refuse(`rtprio_thread: ${errnoName(k, k.errno())}`);
+      return { requested, applied: 'high', detail: `RTP_PRIO_REALTIME ${FREEBSD_RT_PRIORITY}` };
+    }
+    if (platform === 'darwin') {
+      const set = k.load('/usr/lib/libSystem.B.dylib').func('int pthread_set_qos_class_self_np(unsigned int qos, int relpri)');
+      const rc = set(QOS_CLASS_USER_INTERACTIVE, 0);
+      if (rc !== 0) return refuse(`pthread_set_qos_class_self_np: ${errnoName(k, rc)}`);
+      return { requested, applied: 'high', detail: 'QOS_CLASS_USER_INTERACTIVE' };
+    }
+    return refuse(`no real-time scheduling call known for ${platform}`);
+  } catch (err) {
+    return refuse((err as Error).message);
+  }
+}
