@@ -54,7 +54,9 @@ function main(): void {
     stopRequested,
     overCap: () => Atomics.load(shared, SHARED.OUTSTANDING_KB) * 1024 > init.maxOutstandingBytes,
     consumerIdle: () => Atomics.load(shared, SHARED.OUTSTANDING_KB) === 0,
-    pause: (ms) => void Atomics.wait(shared, SHARED.STOP, 0, ms),
+    // Woken as soon as the main thread has processed a batch (or a stop is requested): every millisecond paused is
+    // a millisecond of records the kernel queue (about 1 ms at 1M records/s) cannot hold.
+    pause: (ms) => void Atomics.wait(shared, SHARED.OUTSTANDING_KB, Atomics.load(shared, SHARED.OUTSTANDING_KB), ms),
     beforeRead: () => {
       // What a mark may claim: loaded before looking at the queue. A device reading ahead answers with the read
       // sent during the previous call: what was loaded before that call.

@@ -135,6 +135,8 @@ export class PipeDrain {
   /** The main thread has processed a batch of `kb` KiB. */
   processed(kb: number): void {
     Atomics.sub(this.shared, SHARED.OUTSTANDING_KB, kb);
+    // a drain paused at its cap resumes at once
+    Atomics.notify(this.shared, SHARED.OUTSTANDING_KB);
   }
 
   /** A new trail read happened: returns the epoch to tag its records with. */
@@ -147,6 +149,7 @@ export class PipeDrain {
     if (!this.worker) return;
     Atomics.store(this.shared, SHARED.STOP, 1);
     Atomics.notify(this.shared, SHARED.STOP);
+    Atomics.notify(this.shared, SHARED.OUTSTANDING_KB);
     let done = false;
     void this.exited.then(() => (done = true));
     const deadline = Date.now() + 5000;
