@@ -141,6 +141,8 @@ export function prometheusText(s: CollectorStats): string {
   metric('bsmkit_records_lost_total', 'counter', 'Records known lost, by reason.', Object.entries(s.lost).map(([k, v]) => [`{reason="${k}"}`, v]));
   metric('bsmkit_loss_events_total', 'counter', 'Losses of unknown size (expired trail files, gaps), by reason.', Object.entries(s.lossEvents).map(([k, v]) => [`{reason="${k}"}`, v]));
   metric('bsmkit_kernel_pipe_drops_total', 'counter', 'The audit pipe drop counter since the collector opened it.', [['', s.kernel.drops]]);
+  const dp = s.kernel.drainPriority;
+  if (dp) metric('bsmkit_drain_thread_high_priority', 'gauge', '1 when the pipe drain thread got the high (real-time) scheduling it asked for.', [['', dp.applied === 'high' ? 1 : 0]]);
   metric('bsmkit_spool_bytes', 'gauge', 'Bytes in the spool.', [['', s.spool.bytes]]);
   metric('bsmkit_spool_paused', 'gauge', '1 while spool intake is paused (disk full or size cap).', [['', s.spool.paused ? 1 : 0]]);
   metric('bsmkit_spool_last_seq', 'gauge', 'Sequence number of the newest spooled record.', [['', s.spool.lastSeq]]);

@@ -39,6 +39,7 @@ test('collect: config file, flags override it; SIGTERM gives the final report; s
     const metrics = await fetchText(port);
     assert.match(metrics, /# TYPE bsmkit_records_total counter\nbsmkit_records_total\{origin="live"\} \d+/);
     assert.match(metrics, /bsmkit_sink_lag_records\{sink="ndjson"\} \d+/);
+    assert.match(metrics, new RegExp(`# TYPE bsmkit_drain_thread_high_priority gauge\nbsmkit_drain_thread_high_priority ${process.getuid?.() === 0 ? 1 : 0}\n`));
     const running = execFileSync(process.execPath, ['--import', 'tsx', main, 'stats', '--spool', spool], { encoding: 'utf8' });
     assert.match(running, /bsmkit collect \(hybrid\) — running, pid \d+/);
     child.kill('SIGTERM');

@@ -135,6 +135,8 @@ test('bsmkit collect without the privilege: the refusal is logged and reported, 
       child.kill('SIGTERM');
       assert.equal(await Promise.race([exited, sleep(5_000).then(() => 'no exit 5 s after SIGTERM')]), 0, err);
       assert.match(err, /drain thread: +normal priority \(sched_setscheduler: EPERM\)/);
+      const metrics = execFileSync(process.execPath, ['--import', 'tsx', main, 'stats', '--spool', spool, '--prometheus'], { encoding: 'utf8' });
+      assert.match(metrics, /\nbsmkit_drain_thread_high_priority 0\n/);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
