@@ -184,6 +184,7 @@ export class Spool {
   private pend = Buffer.allocUnsafe(1 << 20);
   private pendLen = 0;
   private pendIdx = Buffer.allocUnsafe(ENTRY * 8192);
+  private pendIdxView = new DataView(this.pendIdx.buffer, this.pendIdx.byteOffset, this.pendIdx.byteLength);
   private pendIdxLen = 0;
   private pendCount = 0;
   private lastSourceName: string | undefined;
@@ -346,29 +347,37 @@ export class Spool {
   /** Buffers one record (copied); written by the next flush(). */
   append(r: SpoolAppend): number {
     const len = r.bytes.length;
+    this.stage(r.bytes, len);
+    const file = this.sourceId(r.sourceFile);
+    if (this.pendIdxLen + ENTRY > this.pendIdx.length) this.growIdx(this.pendIdxLen + ENTRY);
+    const p = this.pendIdxLen;
+    const v = this.pendIdxView;
+    v.setUint32(p, len, true);
+    v.setUint8(p + 4, ORIGIN_CODE[r.origin]);
+    v.setUint8(p + 5, r.flags ?? 0);
+    v.setUint16(p + 6, file, true);
+    v.setFloat64(p + 8, r.sourceOffset, true);
+    this.pendIdxLen += ENTRY;
+    this.pendCount++;
+    return this.lastSeq + this.pendCount;
+  }
+
+  private growIdx(need: number): void {
+    const nb = Buffer.allocUnsafe(Math.max(this.pendIdx.length * 2, need));
+    this.pendIdx.copy(nb, 0, 0, this.pendIdxLen);
+    this.pendIdx = nb;
+    this.pendIdxView = new DataView(nb.buffer, nb.byteOffset, nb.byteLength);
+  }
+
+  /** Copies record bytes into `pend`. */
+  private stage(src: Uint8Array, len: number): void {
     if (this.pendLen + len > this.pend.length) {
       const nb = Buffer.allocUnsafe(Math.max(this.pend.length * 2, this.pendLen + len));
       this.pend.copy(nb, 0, 0, this.pendLen);
       this.pend = nb;
     }
-    this.pend.set(r.bytes, this.pendLen);
+    this.pend.set(len === src.length ? src : src.subarray(0, len), this.pendLen);
     this.pendLen += len;
-    const file = this.sourceId(r.sourceFile);
-    if (this.pendIdxLen + ENTRY > this.pendIdx.length) {
-      const nb = Buffer.allocUnsafe(this.pendIdx.length * 2);
-      this.pendIdx.copy(nb, 0, 0, this.pendIdxLen);
-      this.pendIdx = nb;
-    }
-    const p = this.pendIdxLen;
-    const b = this.pendIdx;
-    b.writeUInt32LE(len, p);
-    b[p + 4] = ORIGIN_CODE[r.origin];
-    b[p + 5] = r.flags ?? 0;
-    b.writeUInt16LE(file, p + 6);
-    b.writeDoubleLE(r.sourceOffset, p + 8);
-    this.pendIdxLen += ENTRY;
-    this.pendCount++;
-    return this.lastSeq + this.pendCount;
   }
 
   /**
@@ -379,30 +388,20 @@ export class Spool {
     const n = ends.length;
     if (n === 0) return;
     const len = ends[n - 1]!;
-    if (this.pendLen + len > this.pend.length) {
-      const nb = Buffer.allocUnsafe(Math.max(this.pend.length * 2, this.pendLen + len));
-      this.pend.copy(nb, 0, 0, this.pendLen);
-      this.pend = nb;
-    }
-    data.copy(this.pend, this.pendLen, 0, len);
-    this.pendLen += len;
+    this.stage(data, len);
     const file = this.sourceId(sourceFile);
-    if (this.pendIdxLen + n * ENTRY > this.pendIdx.length) {
-      const nb = Buffer.allocUnsafe(Math.max(this.pendIdx.length * 2, this.pendIdxLen + n * ENTRY));
-      this.pendIdx.copy(nb, 0, 0, this.pendIdxLen);
-      this.pendIdx = nb;
-    }
-    const b = this.pendIdx;
+    if (this.pendIdxLen + n * ENTRY > this.pendIdx.length) this.growIdx(this.pendIdxLen + n * ENTRY);
+    const v = this.pendIdxView;
     const o = ORIGIN_CODE[origin];
     let p = this.pendIdxLen;
     let start = 0;
     for (let i = 0; i < n; i++) {
       const end = ends[i]!;
-      b.writeUInt32LE(end - start, p);
-      b[p + 4] = o;
-      b[p + 5] = 0;
-      b.writeUInt16LE(file, p + 6);
-      b.writeDoubleLE(offsets[i]!, p + 8);
+      v.setUint32(p, end - start, true);
+      v.setUint8(p + 4, o);
+      v.setUint8(p + 5, 0);
+      v.setUint16(p + 6, file, true);
+      v.setFloat64(p + 8, offsets[i]!, true);
       p += ENTRY;
       start = end;
     }
@@ -456,8 +455,8 @@ export class Spool {
       if (e && FULL_ERRNOS.has(e)) throw (this.pausedBy = new SpoolFullError(e, seg.dataPath, err));
       throw new BsmkitError('BSMKIT_E_SPOOL', `spool ${seg.dataPath}: write failed: ${(err as Error).message}`, { cause: err });
     }
-    const b = this.pendIdx;
-    for (let p = 0; p < this.pendIdxLen; p += ENTRY) this.active.add(b.readUInt32LE(p), b[p + 4]!, b[p + 5]!, b.readUInt16LE(p + 6), b.readDoubleLE(p + 8));
+    const v = this.pendIdxView;
+    for (let p = 0; p < this.pendIdxLen; p += ENTRY) this.active.add(v.getUint32(p, true), v.getUint8(p + 4), v.getUint8(p + 5), v.getUint16(p + 6, true), v.getFloat64(p + 8, true));
     seg.count += this.pendCount;
     seg.bytes += this.pendLen;
     this.totalBytes += this.pendLen + this.pendIdxLen;
