@@ -45,8 +45,8 @@ export interface DrainInit {
   drainOnStop: boolean;
   /** The drain thread's scheduling (sources/pipe/thread-priority.ts), set by the thread before it reads. */
   priority: DrainPriority;
-  /** The 'open' message the thread posts once it reads the pipe (its `priority` is filled in there). */
-  open: Extract<DrainMessage, { t: 'open' }>;
+  /** The 'open' message the thread posts once it reads the pipe, but for `priority`, which the thread adds. */
+  open: Omit<Extract<DrainMessage, { t: 'open' }>, 'priority'>;
 }
 
 /**

@@ -52,15 +52,14 @@ export class PipeDrain {
 
   constructor(opts: PipeDrainOptions) {
     let dev: HandOffDevice | undefined;
-    let open: OpenMessage;
+    let open: DrainInit['open'];
     let init: DrainInit;
     try {
       dev = openDevice(opts.device.kind === 'simulated' ? { endpoint: opts.device.endpoint } : { path: opts.device.path });
       const qlimitMax = ioctlGetU32(dev, AUDITPIPE.GET_QLIMIT_MAX);
       const baseline = configurePipe(dev, { qlimit: opts.qlimit ?? 'max' });
       this.handle = dev.handle();
-      const priority = opts.priority ?? 'high';
-      open = { t: 'open', qlimit: baseline.qlimit, qlimitMax, haveCounters: true, name: deviceLabel(this.handle), priority: { requested: priority, applied: 'normal', detail: 'set by the drain thread' } };
+      open = { t: 'open', qlimit: baseline.qlimit, qlimitMax, haveCounters: true, name: deviceLabel(this.handle) };
       init = {
         handle: this.handle,
         baseline,
@@ -69,7 +68,7 @@ export class PipeDrain {
         readBytes: opts.readBytes ?? 1 << 20,
         maxOutstandingBytes: opts.maxOutstandingBytes ?? 64 << 20,
         drainOnStop: true,
-        priority,
+        priority: opts.priority ?? 'high',
         open,
       };
     } catch (err) {

@@ -14,6 +14,7 @@
  * at normal priority.
  */
 import { createRequire } from 'node:module';
+import { platformLibc } from './koffi-device.js';
 
 export type DrainPriority = 'high' | 'normal';
 
@@ -65,7 +66,7 @@ export function setThreadPriority(requested: DrainPriority, platform: NodeJS.Pla
       return { requested, applied: 'high', detail: `SCHED_FIFO ${LINUX_FIFO_PRIORITY}` };
     }
     if (platform === 'freebsd') {
-      const set = k.load('libc.so.7').func('int rtprio_thread(int function, int lwpid, void *rtp)');
+      const set = k.load(platformLibc('freebsd')!).func('int rtprio_thread(int function, int lwpid, void *rtp)');
       // struct rtprio { u_short type; u_short prio; }
       const rtp = Buffer.alloc(4);
       rtp.writeUInt16LE(RTP_PRIO_REALTIME, 0);
@@ -74,7 +75,7 @@ export function setThreadPriority(requested: DrainPriority, platform: NodeJS.Pla
       return { requested, applied: 'high', detail: `RTP_PRIO_REALTIME ${FREEBSD_RT_PRIORITY}` };
     }
     if (platform === 'darwin') {
-      const set = k.load('/usr/lib/libSystem.B.dylib').func('int pthread_set_qos_class_self_np(unsigned int qos, int relpri)');
+      const set = k.load(platformLibc('darwin')!).func('int pthread_set_qos_class_self_np(unsigned int qos, int relpri)');
       const rc = set(QOS_CLASS_USER_INTERACTIVE, 0);
       if (rc !== 0) return refuse(`pthread_set_qos_class_self_np: ${errnoName(k, rc)}`);
       return { requested, applied: 'high', detail: 'QOS_CLASS_USER_INTERACTIVE' };
