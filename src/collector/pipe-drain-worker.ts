@@ -76,7 +76,8 @@ function main(): void {
     onBatch: (b, transfer) => {
       const kb = Math.ceil(b.length / 1024);
       Atomics.add(shared, SHARED.OUTSTANDING_KB, kb);
-      post({ t: 'batch', data: b.buffer, ends: b.ends!, offs: b.offs!, drops: b.counters.dropsSinceFlush, ...gapsOf(b.bounded), diags: b.diags ?? [], kb }, transfer);
+      // ends and offs are this batch's own arrays (drain-loop.ts slices them): moved, not copied
+      post({ t: 'batch', data: b.buffer, ends: b.ends!, offs: b.offs!, drops: b.counters.dropsSinceFlush, ...gapsOf(b.bounded), diags: b.diags ?? [], kb }, [...transfer, b.ends!.buffer as ArrayBuffer, b.offs!.buffer as ArrayBuffer]);
     },
     onEmpty: (kind: EmptyKind, flush) => {
       let epoch = epochBefore;
