@@ -4,7 +4,7 @@
  * The pipe's queue holds at most 1024 records: about 1 ms of records at 1M records/s (kernel-audit-pipe.md §4).
  * A reader that is runnable but waits for a CPU behind busy threads (its own process's, or the audited workload's)
  * for longer than that loses records. On the kernel model (bench pipe-drain, 2 cores) the pipe dropped 3.8–6.4% at
- * 1.2M records/s with the drain at normal priority, 0.4–1.3% at SCHED_FIFO (docs/audit-pipe.md, "Scheduling").
+ * 1.2M records/s with the drain at normal priority, 0.4–1.8% at SCHED_FIFO (docs/audit-pipe.md, "Scheduling").
  *
  * Each OS has its own call, made by the thread on itself (koffi, as for the device):
  * - Linux: sched_setscheduler(0, SCHED_FIFO) (pid 0 is the calling thread); needs CAP_SYS_NICE or RLIMIT_RTPRIO.
