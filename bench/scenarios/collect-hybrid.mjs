@@ -5,7 +5,8 @@
 // timedRecordsPerSec (stored / time from the start of the workload until the store held every record).
 // BSMKIT_BENCH_HYBRID_SINK=ndjson (NDJSON files on their worker thread) or none (intake only) measure the same
 // workload without DuckDB, for the memory breakdown in docs/collector.md. BSMKIT_BENCH_DUCKDB_CONFIG (JSON) gives DuckDB
-// options over the sink's defaults, e.g. '{"memory_limit":"64MB"}'.
+// options over the sink's defaults, e.g. '{"memory_limit":"64MB"}'. BSMKIT_BENCH_DRAIN_PRIORITY=normal runs the pipe
+// drain thread at normal priority instead of real-time.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ export default async function collectHybrid() {
   const kind = process.env.BSMKIT_BENCH_HYBRID_SINK ?? 'duckdb';
   const duckdbConfig = JSON.parse(process.env.BSMKIT_BENCH_DUCKDB_CONFIG ?? '{}');
   const sinks = kind === 'none' ? [] : [kind === 'ndjson' ? new WorkerSink({ kind: 'ndjson', options: { dir: join(base, 'ndjson') } }) : new WorkerSink({ kind: 'duckdb', options: { path: join(base, 'store.duckdb'), config: duckdbConfig } })];
-  const c = await Collector.start({ mode: 'hybrid', spoolDir: join(base, 'spool'), trailDirs: model.info.trailDirs, device: { kind: 'simulated', endpoint: model.info.endpoint }, qlimit: 1024, sinks, sinkBatch: 8192, trailPollMs: 20, log: () => undefined });
+  const c = await Collector.start({ mode: 'hybrid', spoolDir: join(base, 'spool'), trailDirs: model.info.trailDirs, device: { kind: 'simulated', endpoint: model.info.endpoint }, qlimit: 1024, drainPriority: process.env.BSMKIT_BENCH_DRAIN_PRIORITY ?? 'high', sinks, sinkBatch: 8192, trailPollMs: 20, log: () => undefined });
   try {
     const t0 = performance.now();
     const r = await model.run([{ type: 'steady', rate: 400_000, seconds: 1 }, { type: 'sleep-wake', count: 200_000 }, { type: 'steady', rate: 400_000, seconds: 1 }]);
