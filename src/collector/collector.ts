@@ -395,7 +395,8 @@ export class Collector {
             this.epoch = this.drain!.nextEpoch();
             this.lastEpochAt = now;
           }
-          this.reconciler.pushTrail(Buffer.from(item.bytes), file, item.offset, this.epoch, now);
+          // no copy: the follower's record bytes are never written again (new read buffers, a framer that never reuses)
+          this.reconciler.pushTrail(item.bytes, file, item.offset, this.epoch, now);
           if (this.reconciler.trailBacklog % 256 === 0) this.pumpReconciler();
           else this.queuePump();
         } else {

@@ -118,7 +118,9 @@ class Follower implements TrailFollower {
   private floor = '';
   /** The last finished file's name: the next file should start where it ended. */
   private lastFinished?: TrailName;
+  /** Items framed and not yet handed out: queue[qHead..] (a head index: shift() costs more per item on the long arrays a read fills). */
   private queue: TrailItem[] = [];
+  private qHead = 0;
   private lastScan = 0;
   private buf: Buffer;
   private lastCursor?: TrailCursor;
@@ -206,7 +208,7 @@ class Follower implements TrailFollower {
       if (this.closed) return;
       await this.init();
       for (;;) {
-        while (this.queue.length > 0 && !this.closed) {
+        while (this.qHead < this.queue.length && !this.closed) {
           this.suspended = true;
           yield this.take();
           this.suspended = false;
@@ -262,7 +264,12 @@ class Follower implements TrailFollower {
   }
 
   private take(): TrailItem {
-    const it = this.queue.shift()!;
+    const it = this.queue[this.qHead]!;
+    this.queue[this.qHead++] = undefined as unknown as TrailItem; // not kept alive by the queue
+    if (this.qHead === this.queue.length) {
+      this.queue = [];
+      this.qHead = 0;
+    }
     this.lastCursor = it.cursor;
     return it;
   }
