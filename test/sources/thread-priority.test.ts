@@ -3,16 +3,15 @@
 // is provoked by dropping that capability for a child process (setpriv).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Collector } from '../../src/collector/collector.js';
 import { formatReport } from '../../src/collector/accounting.js';
 import { openPipeDrain } from '../../src/sources/pipe/index.js';
 import { startKernelModel, type KernelModel } from '../../src/testing/kernel-model/index.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const SCHED_FIFO = 1;
 const isRoot = process.getuid?.() === 0;
@@ -118,7 +117,6 @@ test('bsmkit collect without the privilege: the refusal is logged and reported, 
   await withModel(async (model) => {
     const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const spool = mkdtempSync(join(tmpdir(), 'bsmkit-prio-cli-'));
-    const { spawn } = await import('node:child_process');
     const child = spawn('setpriv', ['--inh-caps=-sys_nice', '--bounding-set=-sys_nice', process.execPath, '--import', 'tsx', main, 'collect', '--source', 'pipe', '--model', model.info.endpoint, '--spool', spool, '--sink', 'stdout:json', '--stats-interval', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     let lines = 0;
