@@ -17,12 +17,12 @@ const SCHED_FIFO = 1;
 const isRoot = process.getuid?.() === 0;
 
 /** Threads of this process scheduled SCHED_FIFO, with their real-time priority. */
-function fifoThreads(pid: number | 'self' = 'self'): Array<{ tid: number; rtPriority: number }> {
+function fifoThreads(): Array<{ tid: number; rtPriority: number }> {
   const out: Array<{ tid: number; rtPriority: number }> = [];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  for (const tid of readdirSync('/proc/self/task')) {
     let stat: string;
     try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     } catch {
       continue; // the thread ended meanwhile
     }

@@ -50,7 +50,7 @@ interface Libc {
   errnoNames: Map<number, string>;
 }
 
-type KoffiModule = {
+export type KoffiModule = {
   load(name: string): { func(decl: string): (...args: unknown[]) => unknown };
   errno(): number;
   os: { errno: Record<string, number> };
@@ -58,7 +58,8 @@ type KoffiModule = {
 
 const libs = new Map<string, Libc>();
 
-function loadKoffi(): KoffiModule {
+/** koffi, or a BSMKIT_E_NO_FFI error saying how to get it. */
+export function loadKoffi(): KoffiModule {
   try {
     return createRequire(import.meta.url)('koffi') as KoffiModule;
   } catch (err) {
@@ -80,8 +81,6 @@ function bind(libcName: string): Libc {
   } catch (err) {
     throw new BsmkitError('BSMKIT_E_NO_FFI', `cannot load the C library ${libcName}: ${(err as Error).message}`, { cause: err });
   }
-  const errnoNames = new Map<number, string>();
-  for (const [name, value] of Object.entries(koffi.os.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);
   // auditon is a plain syscall wrapper; it may be missing from a test libc (Linux), which is fine until it is used.
   let auditon: Libc['auditon'];
   try {
@@ -99,10 +98,26 @@ function bind(libcName: string): Libc {
     close: lib.func('int close(int fd)') as Libc['close'],
     auditon,
     errno: () => koffi.errno(),
-    errnoNames,
+    errnoNames: errnoNamesOf(koffi),
   };
   libs.set(libcName, l);
   return l;
+}
+
+let errnoNameMap: Map<number, string> | undefined;
+
+/** errno numbers to their names (EPERM, ...) on this OS. */
+function errnoNamesOf(koffi: KoffiModule): Map<number, string> {
+  if (!errnoNameMap) {
+    errnoNameMap = new Map();
+    for (const [name, value] of Object.entries(koffi.os.errno)) if (!errnoNameMap.has(value)) errnoNameMap.set(value, name);
+  }
+  return errnoNameMap;
+}
+
+/** The name of errno `n` (e.g. "EPERM"), or "E<n>". */
+export function errnoText(koffi: KoffiModule, n: number): string {
+  return errnoNamesOf(koffi).get(n) ?? `E${n}`;
 }
 
 function errnoOf(l: Libc): string {

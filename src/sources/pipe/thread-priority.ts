@@ -13,8 +13,7 @@
  * It must happen before the collector drops privileges. A refusal is reported, never fatal: the thread then runs
  * at normal priority.
  */
-import { createRequire } from 'node:module';
-import { platformLibc } from './koffi-device.js';
+import { errnoText, loadKoffi, platformLibc } from './koffi-device.js';
 
 export type DrainPriority = 'high' | 'normal';
 
@@ -35,49 +34,35 @@ const RTP_SET = 1;
 const RTP_PRIO_REALTIME = 2;
 const QOS_CLASS_USER_INTERACTIVE = 0x21;
 
-type Koffi = {
-  load(name: string): { func(decl: string): (...args: unknown[]) => number };
-  errno(): number;
-  os: { errno: Record<string, number> };
-};
-
-function errnoName(k: Koffi, n: number): string {
-  for (const [name, v] of Object.entries(k.os.errno)) if (v === n) return name;
-  return `errno ${n}`;
-}
-
 /**
- * Asks for the highest scheduling the OS gives the calling thread without harm (`high`: real-time on Linux and FreeBSD, the user-interactive QoS class on macOS), or leaves it alone (`normal`). Call it on the
- * thread itself: every call here applies to the caller.
+ * Asks for the highest scheduling the OS gives the calling thread without harm (`high`: real-time on Linux and
+ * FreeBSD, the user-interactive QoS class on macOS), or leaves it alone (`normal`). Call it on the thread itself:
+ * every call here applies to the caller.
  */
 export function setThreadPriority(requested: DrainPriority, platform: NodeJS.Platform = process.platform): PriorityOutcome {
   if (requested === 'normal') return { requested, applied: 'normal', detail: 'as requested' };
   const refuse = (detail: string): PriorityOutcome => ({ requested, applied: 'normal', detail });
-  let k: Koffi;
   try {
-    k = createRequire(import.meta.url)('koffi') as Koffi;
-  } catch (err) {
-    return refuse(`koffi could not be loaded: ${(err as Error).message}`);
-  }
-  try {
+    const k = loadKoffi();
+    const call = (lib: string, decl: string): ((...args: unknown[]) => number) => k.load(lib).func(decl) as (...args: unknown[]) => number;
     if (platform === 'linux') {
-      const set = k.load('libc.so.6').func('int sched_setscheduler(int pid, int policy, const int *param)');
-      if (set(0, SCHED_FIFO, [LINUX_FIFO_PRIORITY]) !== 0) return refuse(`sched_setscheduler: ${errnoName(k, k.errno())}`);
+      const set = call('libc.so.6', 'int sched_setscheduler(int pid, int policy, const int *param)');
+      if (set(0, SCHED_FIFO, [LINUX_FIFO_PRIORITY]) !== 0) return refuse(`sched_setscheduler: ${errnoText(k, k.errno())}`);
       return { requested, applied: 'high', detail: `SCHED_FIFO ${LINUX_FIFO_PRIORITY}` };
     }
     if (platform === 'freebsd') {
-      const set = k.load(platformLibc('freebsd')!).func('int rtprio_thread(int function, int lwpid, void *rtp)');
+      const set = call(platformLibc('freebsd')!, 'int rtprio_thread(int function, int lwpid, void *rtp)');
       // struct rtprio { u_short type; u_short prio; }
       const rtp = Buffer.alloc(4);
       rtp.writeUInt16LE(RTP_PRIO_REALTIME, 0);
       rtp.writeUInt16LE(FREEBSD_RT_PRIORITY, 2);
-      if (set(RTP_SET, 0, rtp) !== 0) return refuse(`rtprio_thread: ${errnoName(k, k.errno())}`);
+      if (set(RTP_SET, 0, rtp) !== 0) return refuse(`rtprio_thread: ${errnoText(k, k.errno())}`);
       return { requested, applied: 'high', detail: `RTP_PRIO_REALTIME ${FREEBSD_RT_PRIORITY}` };
     }
     if (platform === 'darwin') {
-      const set = k.load(platformLibc('darwin')!).func('int pthread_set_qos_class_self_np(unsigned int qos, int relpri)');
+      const set = call(platformLibc('darwin')!, 'int pthread_set_qos_class_self_np(unsigned int qos, int relpri)');
       const rc = set(QOS_CLASS_USER_INTERACTIVE, 0);
-      if (rc !== 0) return refuse(`pthread_set_qos_class_self_np: ${errnoName(k, rc)}`);
+      if (rc !== 0) return refuse(`pthread_set_qos_class_self_np: ${errnoText(k, rc)}`);
       return { requested, applied: 'high', detail: 'QOS_CLASS_USER_INTERACTIVE' };
     }
     return refuse(`no real-time scheduling call known for ${platform}`);
