@@ -39,7 +39,10 @@ export function concatRaw(a: RawBatch, b: RawBatch): RawBatch {
   if (a.count === 0) return b;
   if (b.count === 0) return a;
   const cat = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(x: T, y: T): T => {
-    const out = new (x.constructor as new (n: number) => T)(x.length + y.length);
+    // A Buffer's constructor is the deprecated Buffer(n) (DEP0005): bytes become a plain Uint8Array, which also owns
+    // its whole ArrayBuffer and so can be transferred to a sink's worker (a pooled Buffer cannot).
+    const make = (x instanceof Uint8Array ? Uint8Array : x.constructor) as new (n: number) => T;
+    const out = new make(x.length + y.length);
     out.set(x);
     out.set(y, x.length);
     return out;

@@ -39,6 +39,8 @@ test('raw batches: read() equals materialize(readRaw()); concatRaw across segmen
   assert.deepEqual(materialize(spool.readRaw(first, n, 1 << 30)), head);
   let raw = spool.readRaw(first, n, 1 << 30);
   while (raw.count < n) raw = concatRaw(raw, spool.readRaw(first + raw.count, n - raw.count, 1 << 30));
+  // spool reads give Buffers: the joined bytes are a plain, transferable Uint8Array (no deprecated Buffer(n) call)
+  assert.ok(!Buffer.isBuffer(raw.data) && raw.data.byteOffset === 0 && raw.data.byteLength === raw.data.buffer.byteLength);
   const every = materialize(raw);
   assert.equal(every.length, n);
   every.forEach((r, i) => {
