@@ -5,6 +5,7 @@
 // first BSMKIT_BENCH_SINK_RECORDS records (default 300000) are stored, to keep a sample short. records/s is the
 // store's insert rate; extra.sinkMs is the time from the first write() to the end of close(), extra.sinkCpuUsPerRecord
 // the process CPU time (all threads: DuckDB compresses and writes on its own) in that time per record.
+// BSMKIT_BENCH_DUCKDB_CONFIG (JSON) gives DuckDB options over the sink's defaults, e.g. '{"force_compression":"uncompressed"}'.
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ export async function storeRecords({ file, batchSize, limit, raw = false }) {
   const { builtinEventTable } = await import(dist('catalog/event-table.js'));
   const { packRecords } = await import(dist('spool/raw-batch.js'));
   const dir = mkdtempSync(join(tmpdir(), 'bsmkit-bench-sink-'));
-  const sink = new DuckDbSink({ path: join(dir, 'store.duckdb'), events: builtinEventTable('macos') });
+  const sink = new DuckDbSink({ path: join(dir, 'store.duckdb'), events: builtinEventTable('macos'), config: JSON.parse(process.env.BSMKIT_BENCH_DUCKDB_CONFIG ?? '{}') });
   await sink.open();
   let sinkMs = 0;
   let sinkCpuUs = 0;
