@@ -52,11 +52,9 @@ export function setThreadPriority(requested: DrainPriority, platform: NodeJS.Pla
     }
     if (platform === 'freebsd') {
       const set = call(platformLibc('freebsd')!, 'int rtprio_thread(int function, int lwpid, void *rtp)');
-      // struct rtprio { u_short type; u_short prio; }
-      const rtp = Buffer.alloc(4);
-      rtp.writeUInt16LE(RTP_PRIO_REALTIME, 0);
-      rtp.writeUInt16LE(FREEBSD_RT_PRIORITY, 2);
-      if (set(RTP_SET, 0, rtp) !== 0) return refuse(`rtprio_thread: ${errnoText(k, k.errno())}`);
+      // struct rtprio { u_short type; u_short prio; }, in the machine's byte order (FreeBSD also runs big-endian)
+      const rtp = new Uint16Array([RTP_PRIO_REALTIME, FREEBSD_RT_PRIORITY]);
+      if (set(RTP_SET, 0, Buffer.from(rtp.buffer)) !== 0) return refuse(`rtprio_thread: ${errnoText(k, k.errno())}`);
       return { requested, applied: 'high', detail: `RTP_PRIO_REALTIME ${FREEBSD_RT_PRIORITY}` };
     }
     if (platform === 'darwin') {
