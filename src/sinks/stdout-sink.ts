@@ -4,6 +4,8 @@
  * A stream cannot be read back, so this sink is at-least-once: after a crash the collector replays from its
  * checkpoint and records since then may be printed twice. write() resolves once the stream has accepted the
  * batch (its write callback), so a slow reader slows this sink only, never the drain (the spool absorbs it).
+ * A stream that fails (EPIPE: the reader went away) fails this sink's writes; its 'error' event is taken by the sink
+ * while it is open, so it never becomes an uncaught exception.
  */
 import { decodeRecord } from '../format/decode-record.js';
 import { hostOrBuiltinEventTable } from '../catalog/event-table.js';
@@ -35,6 +37,11 @@ export class StdoutSink implements Sink {
   private praudit: PrauditRenderer | undefined;
   private json: CollectedJsonWriter | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The stream's error, once it failed: later writes fail at once with it (a failed stream takes no more data). */
+  private streamError: Error | undefined;
+  private readonly onStreamError = (err: Error): void => {
+    this.streamError ??= err;
+  };
 
   constructor(opts: StdoutSinkOptions = {}) {
     this.name = opts.name ?? 'stdout';
@@ -45,6 +52,9 @@ export class StdoutSink implements Sink {
   }
 
   async open(): Promise<void> {
+    // Without a listener, a stream's 'error' (EPIPE) is thrown as an uncaught exception and ends the process.
+    this.stream.removeListener('error', this.onStreamError);
+    this.stream.on('error', this.onStreamError);
     const events = this.events ?? hostOrBuiltinEventTable();
     if (this.format === 'json') this.json = new CollectedJsonWriter(events);
     else {
@@ -62,12 +72,18 @@ export class StdoutSink implements Sink {
 
   async close(): Promise<void> {
     await this.chain;
-    if (this.praudit) {
-      const end = this.praudit.end();
-      this.praudit = undefined;
-      if (end) await this.put(end);
+    try {
+      if (this.praudit) {
+        const end = this.praudit.end();
+        this.praudit = undefined;
+        // a failed stream takes no footer: nothing more can reach the reader
+        if (end && !this.streamError) await this.put(end);
+      }
+    } finally {
+      this.json = undefined;
+      // The listener stays while a failed write may still report: only a healthy stream is handed back untouched.
+      if (!this.streamError) this.stream.removeListener('error', this.onStreamError);
     }
-    this.json = undefined;
   }
 
   private async writeNow(batch: readonly CollectedRecord[]): Promise<void> {
@@ -84,9 +100,15 @@ export class StdoutSink implements Sink {
   /** praudit text is bytes held as latin1 chars (recorded strings are not re-encoded); NDJSON comes as UTF-8 bytes. */
   private put(text: string | Buffer): Promise<void> {
     const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
+    const failed = (err: Error): BsmkitError => new BsmkitError('BSMKIT_E_SINK_WRITE', `${this.name} sink: write failed: ${err.message}`, { cause: err });
+    if (this.streamError) return Promise.reject(failed(this.streamError));
     return new Promise((resolve, reject) => {
+      // A stream may report its failure as an 'error' event only, without calling back: either ends the wait.
+      const onError = (err: Error): void => reject(failed(err));
+      this.stream.once('error', onError);
       this.stream.write(bytes, (err) => {
-        if (err) reject(new BsmkitError('BSMKIT_E_SINK_WRITE', `${this.name} sink: write failed: ${err.message}`, { cause: err }));
+        this.stream.removeListener('error', onError);
+        if (err) reject(failed(err));
         else resolve();
       });
     });
