@@ -10,6 +10,7 @@
  * the collector never re-sends a record under a new seq by design (docs/collector.md), so a bounded window covers
  * what an index would catch in practice.
  */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
@@ -18,7 +19,7 @@ import { BsmkitError } from '../errors.js';
 import type { EventDescriber } from '../render/json/index.js';
 import { ensurePrivateDir, makePrivate, withPrivateUmask } from './private-files.js';
 import { RecordRowWriter, type PreparedRows } from './record-row.js';
-import { CREATE_META_SQL, createRecordsTableSql, STORE_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
+import { CREATE_META_SQL, createRecordsTableSql, META_TABLE, RECORD_COLUMNS, STORE_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
 import type { CollectedRecord, Sink } from './sink.js';
 import { materialize, NO_SOURCE, type RawBatch } from '../spool/raw-batch.js';
 import { idText, recordIdLanes } from '../spool/record-id.js';
@@ -114,6 +115,8 @@ export class DuckDbSink implements Sink {
    * rereads the stored seq and the window of recent ids from what the table really holds.
    */
   private broken: string | undefined;
+  /** Between a successful open() and close(): only then does a failed write make the next call reopen the store. */
+  private opened = false;
   /** Writes in call order, two at a time (the transaction and the appender are per connection); see enqueue(). */
   private readonly writes: PipelinedWrites;
   /** Writes the collector may hand over before the previous one is stored (Sink.maxInFlight; see enqueue()). */
@@ -139,27 +142,18 @@ export class DuckDbSink implements Sink {
       // The store is attached rather than opened: only ATTACH takes a row group size (STORE_ROW_GROUP).
       this.instance = await withPrivateUmask(() => DuckDBInstance.create(':memory:', this.config));
       this.conn = await this.instance.connect();
-      await withPrivateUmask(() => this.conn!.run(`ATTACH ${sqlText(this.path)} AS ${STORE_CATALOG} (ROW_GROUP_SIZE ${STORE_ROW_GROUP})`));
+      // TYPE duckdb: any other file is refused as such, instead of DuckDB guessing its type (a SQLite file would make
+      // it install and load the sqlite extension, from the network).
+      await withPrivateUmask(() => this.conn!.run(`ATTACH ${sqlText(this.path)} AS ${STORE_CATALOG} (TYPE duckdb, ROW_GROUP_SIZE ${STORE_ROW_GROUP})`));
       await this.conn.run(`USE ${STORE_CATALOG}`);
-      await this.conn.run(CREATE_META_SQL);
-      const v = await this.conn.runAndReadAll(`SELECT value FROM bsmkit_store_meta WHERE key = 'schema_version'`);
-      const rows = v.getRows();
-      if (rows.length === 0) {
-        await withPrivateUmask(async () => {
-          await this.conn!.run('BEGIN');
-          await this.conn!.run(createRecordsTableSql());
-          await this.conn!.run(`INSERT INTO bsmkit_store_meta VALUES ('schema_version', '${STORE_SCHEMA_VERSION}')`);
-          await this.conn!.run('COMMIT');
-        });
-      } else if (String(rows[0][0]) !== String(STORE_SCHEMA_VERSION)) {
-        throw new Error(`store schema version ${String(rows[0][0])}, this bsmkit writes version ${STORE_SCHEMA_VERSION}`);
-      }
+      await this.prepareSchema(this.conn);
       this.stored = await this.readLastSeq();
       this.ahead = this.stored;
       await this.loadRecentIds();
       this.appender = await this.conn.createAppender(RECORDS_TABLE, null, STORE_CATALOG);
       this.rows = new RecordRowWriter(this.events ?? hostOrBuiltinEventTable());
       this.protect();
+      this.opened = true;
     } catch (err) {
       this.closeHandles();
       if (err instanceof BsmkitError) throw err;
@@ -188,6 +182,7 @@ export class DuckDbSink implements Sink {
     await this.writes.idle();
     // after a failed write the handles are already closed: nothing more to fold in
     this.broken = undefined;
+    this.opened = false;
     if (!this.conn) return;
     try {
       this.appender?.closeSync();
@@ -212,6 +207,7 @@ export class DuckDbSink implements Sink {
   private enqueue(prepare: () => PreparedWrite): Promise<DuckDbWriteStats> {
     return this.writes.run(
       async (storesBefore) => {
+        if (!this.opened) throw this.closedError();
         try {
           if (this.broken !== undefined) {
             // after a failure: the stores handed over before end first (they fail), then the database is reopened
@@ -401,6 +397,35 @@ export class DuckDbSink implements Sink {
     for (const row of r.getRows()) this.recent.add(String(row[0]));
   }
 
+  /**
+   * Creates the tables in a new store; in an existing one, checks that it is a store of this schema version with the
+   * records table this sink appends to. Anything else is refused untouched: writing into it would fail batch after
+   * batch, or stamp someone else's database as ours.
+   */
+  private async prepareSchema(conn: DuckDBConnection): Promise<void> {
+    const names = async (sql: string): Promise<string[]> => (await conn.runAndReadAll(sql)).getRows().map((r) => String(r[0]));
+    const tables = new Set(await names(`SELECT table_name FROM duckdb_tables() WHERE database_name = '${STORE_CATALOG}' AND schema_name = 'main'`));
+    const version = tables.has(META_TABLE) ? (await names(`SELECT value FROM ${META_TABLE} WHERE key = 'schema_version'`))[0] : undefined;
+    if (version === undefined) {
+      if (tables.has(RECORDS_TABLE)) {
+        throw new Error(`it has a ${RECORDS_TABLE} table but no schema version in ${META_TABLE}: not a bsmkit store, or one of an unknown version; move it aside or give another path`);
+      }
+      await withPrivateUmask(async () => {
+        await conn.run('BEGIN');
+        await conn.run(CREATE_META_SQL);
+        await conn.run(createRecordsTableSql());
+        await conn.run(`INSERT INTO ${META_TABLE} VALUES ('schema_version', '${STORE_SCHEMA_VERSION}')`);
+        await conn.run('COMMIT');
+      });
+      return;
+    }
+    if (version !== String(STORE_SCHEMA_VERSION)) throw new Error(`store schema version ${version}, this bsmkit writes version ${STORE_SCHEMA_VERSION}`);
+    const cols = (await conn.runAndReadAll(`SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = '${STORE_CATALOG}' AND schema_name = 'main' AND table_name = '${RECORDS_TABLE}' ORDER BY column_index`)).getRows();
+    const got = cols.map(([n, t]) => `${String(n)} ${String(t)}`).join(', ');
+    const want = RECORD_COLUMNS.map(([n, t]) => `${n} ${t.split(' ')[0]}`).join(', ');
+    if (got !== want) throw new Error(`its ${RECORDS_TABLE} table does not have the columns of schema version ${STORE_SCHEMA_VERSION}: (${got || 'no such table'}), expected (${want})`);
+  }
+
   private async readLastSeq(): Promise<number> {
     const r = await this.conn!.runAndReadAll(`SELECT max(seq) FROM ${RECORDS_TABLE}`);
     const v = r.getRows()[0][0];
@@ -433,9 +458,13 @@ export class DuckDbSink implements Sink {
 
 /** Opens the store read-only for queries; a clear error when it does not exist or is locked by a writer. */
 export async function openStoreReadOnly(path: string): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
-  const { existsSync } = await import('node:fs');
   if (!existsSync(path)) {
     throw new BsmkitError('BSMKIT_E_STORE_MISSING', `no store at ${path} (run \`bsmkit collect\` first, or give --db FILE)`);
+  }
+  // DuckDB guesses the type of a file it is given to open: a SQLite file would make it install and load the sqlite
+  // extension (from the network) and show that database instead. A store is a DuckDB file: say so when it is not.
+  if (!isDuckDbFile(path)) {
+    throw new BsmkitError('BSMKIT_E_STORE_OPEN', `cannot open store ${path}: not a DuckDB database file`);
   }
   let instance: DuckDBInstance | undefined;
   try {
@@ -447,4 +476,21 @@ export async function openStoreReadOnly(path: string): Promise<{ instance: DuckD
     const hint = /lock/i.test(msg) ? ' (DuckDB allows one writing process: a running collector holds the store; stop it or query a copy)' : '';
     throw new BsmkitError('BSMKIT_E_STORE_OPEN', `cannot open store ${path}: ${msg}${hint}`, { cause: err });
   }
+}
+
+/** DuckDB's file magic: "DUCK" at byte 8 of the main header. A file too short to have one is left to DuckDB. */
+function isDuckDbFile(path: string): boolean {
+  const head = Buffer.alloc(12);
+  let n = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return true; // unreadable here: DuckDB's own error names the cause
+  }
+  return n < head.length || head.toString('latin1', 8, 12) === 'DUCK';
 }

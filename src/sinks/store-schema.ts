@@ -60,4 +60,7 @@ export function createRecordsTableSql(table = RECORDS_TABLE): string {
   return `CREATE TABLE IF NOT EXISTS ${table} (\n  ${RECORD_COLUMNS.map(([n, t]) => `${n} ${t}`).join(',\n  ')}\n)`;
 }
 
-export const CREATE_META_SQL = 'CREATE TABLE IF NOT EXISTS bsmkit_store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)';
+/** The store's own facts (`schema_version`). */
+export const META_TABLE = 'bsmkit_store_meta';
+
+export const CREATE_META_SQL = `CREATE TABLE IF NOT EXISTS ${META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`;

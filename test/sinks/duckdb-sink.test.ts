@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { DuckDbSink, defaultStorePath, DEFAULT_STORE_PATH } from '../../src/sinks/duckdb-sink.js';
+import { DuckDbSink, defaultStorePath, DEFAULT_STORE_PATH, openStoreReadOnly } from '../../src/sinks/duckdb-sink.js';
 import { RECORD_COLUMNS, STORE_ROW_GROUP } from '../../src/sinks/store-schema.js';
 import { decodeRecord } from '../../src/format/decode-record.js';
 import { addrText, createJsonRenderer, recordToJson, type JsonRenderer } from '../../src/render/json/index.js';
@@ -408,4 +408,81 @@ test('every record of the conformance corpus: each column equals the decoded rec
     assert.ok([...types].some((x) => x === ty || x.startsWith(ty + '/')), `corpus has no ${ty}`);
   }
   assert.ok(types.has('header32/false'), 'corpus has damaged records');
+});
+
+/** The rejection of a sink's open(): BSMKIT_E_STORE_OPEN naming the store and matching `why`. */
+function refused(db: string, why: RegExp): (err: unknown) => boolean {
+  return (err: unknown) => {
+    assert.ok(err instanceof BsmkitError, String(err));
+    assert.equal(err.code, 'BSMKIT_E_STORE_OPEN');
+    assert.ok(err.message.includes(db), err.message);
+    assert.match(err.message, why);
+    return true;
+  };
+}
+
+test('a file that is not a DuckDB database (here a SQLite one) is refused as such, by the sink and by query, untouched', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const bytes = Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4080, 1)]);
+  writeFileSync(db, bytes);
+  // DuckDB left to guess the type would fetch its sqlite extension from the network and fail (or open the SQLite
+  // database as the store)
+  await assert.rejects(new DuckDbSink({ path: db, events }).open(), refused(db, /not a valid DuckDB database file/));
+  await assert.rejects(openStoreReadOnly(db), refused(db, /not a DuckDB database file/));
+  assert.ok(readFileSync(db).equals(bytes));
+  assert.ok(!existsSync(db + '.wal'));
+});
+
+test('a store of another schema version, or a records table without one, is refused on open and left as it was', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC).slice(0, 20);
+  async function make(path: string, sql: string[]): Promise<void> {
+    const inst = await DuckDBInstance.create(path);
+    const c = await inst.connect();
+    for (const q of sql) await c.run(q);
+    c.closeSync();
+    inst.closeSync();
+  }
+  const tables = async (path: string): Promise<string[]> => (await rows(path, 'SELECT table_name FROM duckdb_tables() ORDER BY table_name')).map((r) => String(r.table_name));
+
+  // an older bsmkit's store (version 0)
+  const old = join(dir, 'v0.duckdb');
+  await make(old, [`CREATE TABLE bsmkit_store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`, `INSERT INTO bsmkit_store_meta VALUES ('schema_version', '0')`, `CREATE TABLE records (id VARCHAR PRIMARY KEY, seq BIGINT, raw BLOB)`]);
+  await assert.rejects(new DuckDbSink({ path: old, events }).open(), refused(old, /store schema version 0, this bsmkit writes version 1/));
+
+  // a records table and no schema version: not stamped as ours (every write would then fail on its columns)
+  const bare = join(dir, 'bare.duckdb');
+  await make(bare, [`CREATE TABLE records (id VARCHAR, seq BIGINT, raw BLOB)`]);
+  await assert.rejects(new DuckDbSink({ path: bare, events }).open(), refused(bare, /records table but no schema version in bsmkit_store_meta/));
+  assert.deepEqual(await tables(bare), ['records']);
+
+  // version 1, but the records table lost a column: refused on open rather than on every write
+  const altered = join(dir, 'altered.duckdb');
+  const s = new DuckDbSink({ path: altered, events });
+  await s.open();
+  await s.write(recs);
+  await s.close();
+  await make(altered, ['ALTER TABLE records DROP COLUMN host_addr']);
+  await assert.rejects(new DuckDbSink({ path: altered, events }).open(), refused(altered, /records table does not have the columns of schema version 1: \(id VARCHAR, .*\), expected \(id VARCHAR, .*host_addr VARCHAR/));
+
+  // a store of this version opens, and another DuckDB database without our tables gets them
+  const other = join(dir, 'other.duckdb');
+  await make(other, ['CREATE TABLE notes (n INTEGER)']);
+  for (const path of [altered.replace('altered', 'fresh'), other]) {
+    const ok = new DuckDbSink({ path, events });
+    await ok.open();
+    await ok.write(recs);
+    await ok.close();
+    assert.equal((await rows(path, 'SELECT count(*) AS n FROM records'))[0].n, 20n);
+  }
+  assert.deepEqual(await tables(other), ['bsmkit_store_meta', 'notes', 'records']);
+});
+
+test('write() before open() fails as closed every time: it never opens the store by itself', async (t) => {
+  const db = join(tempDir(t), 'store.duckdb');
+  const s = new DuckDbSink({ path: db, events });
+  const recs = collectedFrom(REALISTIC).slice(0, 5);
+  for (let i = 0; i < 3; i++) await assert.rejects(s.write(recs), (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_CLOSED');
+  await assert.rejects(s.lastSeq(), (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_CLOSED');
+  assert.ok(!existsSync(db));
 });
