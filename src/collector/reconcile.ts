@@ -32,12 +32,17 @@ interface PipeEntry {
   hash: number;
   offset: number;
   at: number;
+  /** Kernel drops plus collector discards counted when it arrived: every drop before it is among them. */
+  drops: number;
 }
 
 /** How long the trail must have delivered nothing before a pipe record is declared to have no trail copy. */
 const TRAIL_QUIET_MS = 500;
 /** Pipe records looked up in the trail backlog when the oldest is not there. */
 const LOOKAHEAD = 1024;
+/** laterProof's answers besides a trail index. */
+const PROVEN = -2;
+const NONE = -1;
 
 export interface ReconcilerOptions {
   /** Source name of pipe-only records (the pipe session), e.g. "pipe:2026-11-24T18:00:00.000Z". */
@@ -62,12 +67,17 @@ export class Reconciler {
   private readonly byHash = new Map<number, number[]>();
   private readonly p: PipeEntry[] = [];
   private pHead = 0;
+  private pBase = 0; // absolute index of p[0]
+  /** Absolute index of a waiting pipe record whose trail copy is known to be its own (see laterProof). */
+  private witness = -1;
   private readonly graceMs: number;
   private readonly pipeOnlyAfterMs: number;
   private readonly dropsKnown: boolean;
   private kernelDrops = 0;
   private discarded = 0;
   private matchedAny = false;
+  /** Records recovered after the first match: pipe drops for certain (before it they may predate the pipe). */
+  private dropsRecovered = 0;
   private mark = { epoch: -1, at: 0 };
   private trailBytes = 0;
   /** When the last trail record arrived: a timeout decision needs a trail reader that has caught up (idle). */
@@ -112,7 +122,7 @@ export class Reconciler {
   }
 
   pushPipe(bytes: Buffer, offset: number, at: number): void {
-    this.p.push({ bytes, hash: contentHash(bytes), offset, at });
+    this.p.push({ bytes, hash: contentHash(bytes), offset, at, drops: this.kernelDrops + this.discarded });
     this.pipeBytes += bytes.length;
   }
 
@@ -163,6 +173,7 @@ export class Reconciler {
     this.pipeBytes -= e.bytes.length;
     if (this.pHead > 4096 && this.pHead * 2 > this.p.length) {
       this.p.splice(0, this.pHead);
+      this.pBase += this.pHead;
       this.pHead = 0;
     }
     return e;
@@ -172,6 +183,7 @@ export class Reconciler {
     const budget = this.dropsKnown ? this.kernelDrops + this.discarded - this.counts.recovered : this.matchedAny ? 1 : 0;
     const origin = budget > 0 ? 'recovered' : 'trail';
     this.counts[origin]++;
+    if (origin === 'recovered' && this.matchedAny) this.dropsRecovered++;
     this.emit({ bytes: e.bytes, origin, sourceFile: e.file, sourceOffset: e.offset });
   }
 
@@ -194,14 +206,8 @@ export class Reconciler {
         n++;
         continue;
       }
-      let later = false;
-      for (let i = this.pHead + 1; i < Math.min(this.p.length, this.pHead + LOOKAHEAD); i++) {
-        if (this.find(this.p[i]!) >= 0) {
-          later = true;
-          break;
-        }
-      }
-      // The timeout alone is not enough: a trail reader that lags (heavy load) has simply not read the copy yet.
+      const proof = this.laterProof();
+      const later = proof === PROVEN || (proof >= 0 && now - pe.at >= this.pipeOnlyAfterMs);
       if (later || (now - pe.at >= this.pipeOnlyAfterMs && now - this.lastTrailAt >= TRAIL_QUIET_MS)) {
         this.takePipe();
         this.counts.pipeOnly++;
@@ -213,19 +219,58 @@ export class Reconciler {
       // trail record the pipe was drained after (mark) has its pipe copy, if any, among the waiting pipe records,
       // and that copy would come after the oldest one, whose own trail copy is further on: so it has none — it was
       // dropped. (Without the mark the pipe may simply be behind.)
-      n += this.resolveDrained();
+      // (A trail copy found for a later pipe record but not proven its own is not resolved: it may be.)
+      n += this.resolveDrained(proof >= 0 ? proof : Infinity);
       break;
     }
-    if (this.pHead === this.p.length) n += this.resolveDrained();
+    if (this.pHead === this.p.length) n += this.resolveDrained(Infinity);
     return n;
   }
 
+  /** Whether the pipe was found empty after this trail record was seen (plus grace): its pipe copy, if any, is in. */
+  private covered(te: TrailEntry): boolean {
+    return te.epoch <= this.mark.epoch && this.mark.at >= te.at + this.graceMs;
+  }
+
+  /**
+   * Whether a waiting pipe record after the oldest one (which is not in the trail) has its trail copy: then the
+   * oldest has none, since its copy would come first and the trail is read in order. Unless the copy found is an
+   * identical twin the pipe dropped, and the later record's own copy is still unread like the oldest one's: that is
+   * ruled out when the drops counted as of the later record leave none unaccounted for the copy, or by a second
+   * later record found further on in the trail. The lookahead is searched, and the whole backlog when the mark is
+   * about to resolve the trail head (the pipe copy of a trail record may wait behind a long pipe-only run).
+   * Returns PROVEN, NONE, or the lowest trail index of a copy found (not proven: it may be a twin, or not).
+   */
+  private laterProof(): number {
+    const w = this.witness - this.pBase;
+    if (w > this.pHead && w < this.p.length && this.find(this.p[w]!) >= 0) return PROVEN;
+    const head = this.tBase + this.tHead;
+    const end = this.tHead < this.t.length && this.covered(this.t[this.tHead]!) ? this.p.length : Math.min(this.p.length, this.pHead + LOOKAHEAD);
+    let first = NONE;
+    let low = NONE;
+    for (let i = this.pHead + 1; i < end; i++) {
+      const q = this.p[i]!;
+      const abs = this.find(q);
+      if (abs < 0) continue;
+      if (first === NONE) {
+        first = low = abs;
+        // Drops before q not recovered yet, less the trail records skipped to reach the copy. Only what followed a
+        // match is known to be a drop: before it, a record may have been committed before the pipe was opened.
+        if (!this.dropsKnown || q.drops - this.dropsRecovered - (this.matchedAny ? abs - head : 0) > 0) continue;
+      } else if (abs <= first) {
+        low = Math.min(low, abs);
+        continue;
+      }
+      this.witness = this.pBase + i;
+      return PROVEN;
+    }
+    return low;
+  }
+
   /** Trail records seen before the pipe was last found empty (plus grace) and still unclaimed: pipe drops. */
-  private resolveDrained(): number {
+  private resolveDrained(until: number): number {
     let n = 0;
-    while (this.tHead < this.t.length) {
-      const te = this.t[this.tHead]!;
-      if (te.epoch > this.mark.epoch || this.mark.at < te.at + this.graceMs) break;
+    while (this.tHead < this.t.length && this.tBase + this.tHead < until && this.covered(this.t[this.tHead]!)) {
       this.unmatched(this.takeTrail());
       n++;
     }
