@@ -6,8 +6,9 @@
  *   legitimate and match in order); every trail record skipped over to reach it was dropped by the pipe and is
  *   emitted as `recovered`, in trail order, before the match (emitted as `pipe`, with its trail position);
  * - a pipe record with no trail copy (trail write failure, LOCAL-only selection) is recognised when a later pipe
- *   record is already in the trail, or after `pipeOnlyAfterMs` without a match while the trail reader is idle
- *   (caught up): it is kept, flagged pipe-only;
+ *   record is already in the trail (and that copy cannot be an identical twin the pipe dropped: no drop unaccounted,
+ *   or a second later record found further on; else after `pipeOnlyAfterMs`), or after `pipeOnlyAfterMs` without a
+ *   match while the trail reader is idle (caught up): it is kept, flagged pipe-only;
  * - a trail record no pipe record claims is resolved by a drained mark: the drain thread found the pipe queue empty
  *   after the record was seen in the trail (epoch) and at least `graceMs` later. It is `recovered` while the kernel's
  *   drop count (plus records the collector itself discarded) exceeds what was already recovered, else `trail`
