@@ -80,6 +80,9 @@ const MAX_LOSSES = 200;
  * go (the trail supplies them as recovered): about 30 ms of a 1M records/s burst, and a few MB.
  */
 const DEFAULT_BACKLOG_RECORDS = 32_768;
+/** At shutdown: how long the trail reader must have delivered nothing to count as caught up, and the longest wait. */
+const STOP_TRAIL_QUIET_MS = 500;
+const STOP_TRAIL_WAIT_MS = 2_000;
 /** Pipe bytes the drain thread may have handed over and not yet seen processed (beyond it the kernel queue fills). */
 const DRAIN_OUTSTANDING_BYTES = 16 << 20;
 /** Byte cap of one catch-up batch (Sink.catchUpBatch records of ~120 bytes each fit easily). */
@@ -624,6 +627,33 @@ export class Collector {
     }
   }
 
+  /**
+   * Shutdown, after the drain stopped: pipe records still waiting for their trail copies wait until the trail reader
+   * has caught up (quiet for a poll interval), then those without one are kept as pipe-only. Otherwise a record the
+   * trail failed to write, still waiting for its pipe-only decision, would be lost (the next run reads the trail,
+   * not this pipe). Bounded: with the trail reader held back or intake paused it gives up and says so.
+   */
+  private async settlePipeBacklog(): Promise<void> {
+    const r = this.reconciler;
+    if (!r) return;
+    const quietMs = Math.max(STOP_TRAIL_QUIET_MS, (this.opts.trailPollMs ?? 200) + 100);
+    const deadline = Date.now() + STOP_TRAIL_WAIT_MS;
+    for (;;) {
+      this.pumpReconciler();
+      if (r.pipeBacklog === 0) return;
+      const now = Date.now();
+      if (!this.intakePaused && now - r.lastTrailRecordAt >= quietMs) {
+        if (r.flushPipe(now) > 0) this.queueFlush();
+        return;
+      }
+      if (now >= deadline) {
+        this.log(`bsmkit collect: ${r.pipeBacklog} pipe record(s) still unreconciled at shutdown: those the trail has are read from it at the next start; any it lacks (trail write failure) are not kept`);
+        return;
+      }
+      await sleep(50);
+    }
+  }
+
   /** Clean shutdown: read the pipe to empty, reconcile what can be, deliver to the sinks, checkpoint, report. */
   async stop(): Promise<CollectorStats> {
     if (this.stopped) return this.stats();
@@ -631,6 +661,7 @@ export class Collector {
       await this.drain.stop();
       await atMost(this.pipeClosed!, 2000);
     }
+    await this.settlePipeBacklog();
     this.stopping = true;
     this.wakeTrail();
     await this.follower?.close().catch(() => undefined);

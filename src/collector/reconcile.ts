@@ -83,6 +83,8 @@ export class Reconciler {
   private trailBytes = 0;
   /** When the last trail record arrived: a timeout decision needs a trail reader that has caught up (idle). */
   private lastTrailAt = 0;
+  /** Set by flushPipe(): the trail has been read to its end, so a pipe record not found in it has no copy. */
+  private trailComplete = false;
   private pipeBytes = 0;
   readonly counts: ReconcileCounts = { live: 0, recovered: 0, trail: 0, pipeOnly: 0 };
 
@@ -209,7 +211,7 @@ export class Reconciler {
       }
       const proof = this.laterProof();
       const later = proof === PROVEN || (proof >= 0 && now - pe.at >= this.pipeOnlyAfterMs);
-      if (later || (now - pe.at >= this.pipeOnlyAfterMs && now - this.lastTrailAt >= TRAIL_QUIET_MS)) {
+      if (later || this.trailComplete || (now - pe.at >= this.pipeOnlyAfterMs && now - this.lastTrailAt >= TRAIL_QUIET_MS)) {
         this.takePipe();
         this.counts.pipeOnly++;
         this.emit({ bytes: pe.bytes, origin: 'pipe', sourceFile: this.opts.pipeSession, sourceOffset: pe.offset, flags: FLAG_PIPE_ONLY });
@@ -282,6 +284,25 @@ export class Reconciler {
    * Shutdown without waiting for marks: the pipe was read to empty after the last trail read, so every trail record
    * still unclaimed is resolved, and every pipe record still waiting is kept as pipe-only.
    */
+  /** When the last trail record arrived (or the reader was last held back). */
+  get lastTrailRecordAt(): number {
+    return this.lastTrailAt;
+  }
+
+  /**
+   * At shutdown, once the drain has stopped and the trail reader has caught up: every waiting pipe record whose
+   * copy is not among the waiting trail records has none (the kernel writes the trail first) and is kept as
+   * pipe-only now, instead of being left behind. Unclaimed trail records keep waiting (the trail is read again).
+   */
+  flushPipe(now: number): number {
+    this.trailComplete = true;
+    try {
+      return this.pump(now);
+    } finally {
+      this.trailComplete = false;
+    }
+  }
+
   finish(): number {
     this.mark = { epoch: Number.MAX_SAFE_INTEGER, at: Number.MAX_SAFE_INTEGER };
     return this.pump(Number.MAX_SAFE_INTEGER);

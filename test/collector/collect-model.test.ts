@@ -251,3 +251,35 @@ test('hybrid: records the trail failed to write are kept from the pipe (pipe-onl
     assert.equal(sink.stored.length, t.trailWritten + t.pipeOnly);
   });
 });
+
+test('hybrid: pipe-only records still undecided at shutdown are kept; a restart stores the rest, each record once', async () => {
+  // pipeOnlyAfterMs far beyond the run: only a later pipe record, or the shutdown (trail read to its end), decides
+  await withModel({ seed: 17, trailWriteErrorRate: 0.02 }, async (m) => {
+    const sink = new MemorySink();
+    const opts = { ...collectorOpts(m, 'hybrid', [sink]), pipeOnlyAfterMs: 600_000 };
+    let c = await Collector.start(opts);
+    await m.run([{ type: 'steady', rate: 8000, seconds: 0.5 }]);
+    // the last records have no trail copy: no later pipe record can show it, only the end of the trail
+    await m.injectTrailFault('eio', 5);
+    await m.generate(5);
+    await m.sync();
+    await c.stop();
+    const truth = readGroundTruth(m.info.truthDir);
+    const t = tally(truth, firstPipeId(truth));
+    assert.ok(t.pipeOnly > 20, `pipe-only in truth: ${t.pipeOnly}`);
+    const queued = truth.records.filter((r) => r.pipes.some((p) => p.outcome === 'queued'));
+    assert.ok(queued.slice(-5).every((r) => r.trail.fate !== 'written'), 'the last 5 pipe records are pipe-only');
+    const pipeOnly = new Set(truth.records.filter((r) => r.trail.fate !== 'written' && r.bytes && r.pipes.some((p) => p.outcome === 'queued')).map((r) => r.bytes!.toString('hex')));
+    const keptPipeOnly = (): string[] => sink.stored.filter((r) => r.sourceFile?.startsWith('pipe:')).map((r) => r.hex);
+    assert.deepEqual(new Set(keptPipeOnly()), pipeOnly, 'every pipe-only record kept by the first run');
+    assert.equal(keptPipeOnly().length, pipeOnly.size);
+    // the next run reads what the first left in the trail: every trail record once, nothing kept twice
+    c = await Collector.start(opts);
+    await c.settle({ quietMs: 800 });
+    await c.stop();
+    assert.equal(keptPipeOnly().length, t.pipeOnly);
+    const trailKept = sink.stored.filter((r) => !r.sourceFile?.startsWith('pipe:')).map((r) => `${r.sourceFile}@${r.sourceOffset}`);
+    assert.equal(new Set(trailKept).size, trailKept.length, 'no trail record stored twice');
+    assert.equal(trailKept.length, t.trailWritten);
+  });
+});
