@@ -487,3 +487,30 @@ test('randomised schedules (fixed seeds): records from before the pipe was opene
     }
   }
 });
+
+test('flushPipe (shutdown, trail read to its end): waiting pipe records with no trail copy are kept as pipe-only at once; unclaimed trail records keep waiting', () => {
+  const s = new Sim({ pipeOnlyAfterMs: 600_000 });
+  s.commitMany(range(0, 10));
+  s.commitMany(range(10, 13), { trail: false }); // the trail failed to write the last three
+  s.dropNext(rec(13)); // and the pipe dropped one the trail has
+  s.readTrail();
+  s.drainPipe(Infinity, { mark: false });
+  s.advance(10);
+  s.rc.pump(s.now);
+  assert.equal(s.out.length, 10, 'without a later pipe record or the timeout, nothing decides them');
+  assert.equal(s.rc.pipeBacklog, 3);
+  assert.equal(s.rc.flushPipe(s.now), 3);
+  assert.deepEqual(origins(s.out).slice(10), ['pipeOnly', 'pipeOnly', 'pipeOnly']);
+  assert.deepEqual(s.out.slice(10).map((r) => r.sourceFile), [SESSION, SESSION, SESSION]);
+  assert.equal(s.rc.trailBacklog, 1, 'the dropped record waits for a mark (or is read again by the next run)');
+  // a pipe record whose copy is among the waiting trail records is still matched, not taken as pipe-only
+  const t = new Sim({ pipeOnlyAfterMs: 600_000 });
+  t.commitMany(range(0, 4));
+  t.readTrail();
+  t.drainPipe(2, { mark: false });
+  t.commitMany(range(4, 6), { trail: false });
+  t.drainPipe(Infinity, { mark: false });
+  t.rc.flushPipe(t.now);
+  t.check();
+  assert.deepEqual(origins(t.out), ['live', 'live', 'live', 'live', 'pipeOnly', 'pipeOnly']);
+});
