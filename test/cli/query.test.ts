@@ -26,6 +26,7 @@ function bsmkit(args: string[], env: NodeJS.ProcessEnv = {}): { status: number |
     cwd: ROOT,
     env: { ...process.env, BSMKIT_STORE: '', ...env },
     encoding: 'utf8',
+    maxBuffer: 64 << 20,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -103,4 +104,46 @@ test('a store held by a running writer: exit 2, the lock explained', async () =>
     await s.close();
   }
   assert.equal(bsmkit(['--db', held, '--csv', 'SELECT count(*) AS n FROM records']).stdout, 'n\r\n10\r\n');
+});
+
+test('table output of a large result: every row, in bounded memory (widths from the first rows)', () => {
+  // 200,000 rows used to overflow the stack while sizing the columns (Math.max over every row)
+  const r = bsmkit(['--db', DB, 'SELECT range AS n, range % 7 AS m FROM range(200000)']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.equal(lines.length, 200_000 + 4);
+  assert.equal(lines.at(-2), '(200000 rows)');
+  // the widths come from the first 1000 rows (3 digits): later, longer values are printed whole
+  assert.equal(lines[0], '  n | m');
+  assert.equal(lines[2], '  0 | 0');
+  assert.equal(lines[2 + 999], '999 | 5');
+  assert.equal(lines[2 + 199_999], '199999 | 2');
+});
+
+test('table output: control characters from recorded strings are escaped; columns align by type and by display width', () => {
+  const sql = `SELECT chr(27) || ']0;pwned' || chr(7) || chr(155) || '2J' AS s, NULL::VARCHAR AS v, '漢字' AS w, 7::UTINYINT AS k`;
+  const r = bsmkit(['--db', DB, sql]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+  // the NULL-only text column is left-aligned (its type), the wide characters take two columns each, numbers go right
+  const shown = '\\x1b]0;pwned\\x07\\x9b2J';
+  assert.equal(r.stdout, [
+    's'.padEnd(shown.length) + ' | v    | w    | k',
+    '-'.repeat(shown.length) + '-+------+------+--',
+    shown + ' | NULL | 漢字 | 7',
+    '(1 row)',
+    '',
+  ].join('\n'));
+  // --csv and --json keep the bytes (they are for programs)
+  assert.equal(bsmkit(['--db', DB, '--csv', `SELECT chr(27) AS e`]).stdout, 'e\r\n\x1b\r\n');
+  assert.equal(bsmkit(['--db', DB, '--json', `SELECT chr(27) AS e`]).stdout, '{"e":"\\u001b"}\n');
+});
+
+test('NULLs, blobs and nested values in the three formats', () => {
+  const sql = `SELECT NULL::INTEGER AS i, '\\x00\\xFF'::BLOB AS b, [1, NULL] AS l, {'k': NULL} AS s`;
+  const t = bsmkit(['--db', DB, sql]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.equal(t.stdout, ['   i | b        | l        | s', '-----+----------+----------+-----------', 'NULL | \\x00\\xFF | [1,null] | {"k":null}', '(1 row)', ''].join('\n'));
+  assert.equal(bsmkit(['--db', DB, '--json', sql]).stdout, '{"i":null,"b":"\\\\x00\\\\xFF","l":[1,null],"s":{"k":null}}\n');
+  assert.equal(bsmkit(['--db', DB, '--csv', sql]).stdout, 'i,b,l,s\r\n,\\x00\\xFF,"[1,null]","{""k"":null}"\r\n');
 });

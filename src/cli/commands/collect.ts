@@ -1,11 +1,12 @@
-import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { UsageError } from '../../errors.js';
-import { formatReport } from '../../collector/accounting.js';
+import { BsmkitError, UsageError } from '../../errors.js';
+import { processAlive } from '../../process-alive.js';
+import { formatReport, type CollectorStats } from '../../collector/accounting.js';
 import { Collector } from '../../collector/collector.js';
 import { selectionFilter } from '../../collector/select-filter.js';
-import { createSinks, defaultMode, parseSinkFlag, readConfigFile, type CollectConfig } from '../../collector/config.js';
+import { createSinks, defaultMode, isByteCount, isPort, isQlimit, parseSinkFlag, readConfigFile, type CollectConfig } from '../../collector/config.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -57,20 +58,95 @@ function chownTree(path: string, uid: number, gid: number): void {
   }
 }
 
-/** Drops root for `user` (setgid first, then setuid); the spool is handed over so the collector can go on writing. */
-function dropPrivileges(user: string, spool: string, log: (l: string) => void): void {
-  if (!process.setuid || !process.setgid || process.getuid?.() !== 0) {
-    log(`bsmkit collect: --user ${user}: not running as root, privileges unchanged`);
-    return;
-  }
-  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new UsageError(`--user: no such user '${user}'`);
-  chownTree(spool, uid, gid);
-  process.setgid!(gid);
-  process.setuid!(uid);
-  log(`bsmkit collect: running as ${user} (uid ${uid}, gid ${gid})`);
+/** uid and gid of `user`, looked up before anything is opened so that a wrong name stops nothing half-started. */
+function lookUpUser(user: string, where: string): { uid: number; gid: number } {
+  const id = (flag: string): number => {
+    try {
+      return Number(execFileSync('id', [flag, user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    } catch {
+      return NaN;
+    }
+  };
+  const uid = id('-u');
+  const gid = id('-g');
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new UsageError(`${where}: no such user '${user}'`);
+  return { uid, gid };
 }
+
+/** Drops root for `user` (setgid first, then setuid); the spool is handed over so the collector can go on writing. */
+function dropPrivileges(user: string, ids: { uid: number; gid: number }, spool: string, log: (l: string) => void): void {
+  chownTree(spool, ids.uid, ids.gid);
+  process.setgid!(ids.gid);
+  process.setuid!(ids.uid);
+  log(`bsmkit collect: running as ${user} (uid ${ids.uid}, gid ${ids.gid})`);
+}
+
+const LOCK_FILE = 'collect.lock';
+
+/**
+ * Claims the spool for this process: DIR/collect.lock, created exclusively, holds our pid. Two collectors on one
+ * spool would both append to the same segments and overwrite each other's checkpoints. A lock whose process is
+ * gone (SIGKILL, power loss) is taken over. Returns the release function.
+ */
+function lockSpool(dir: string): () => void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new BsmkitError('BSMKIT_E_SPOOL', `cannot create spool directory ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
+        throw new BsmkitError('BSMKIT_E_SPOOL', `cannot lock spool ${dir}: ${path}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    let pid = NaN;
+    let age = Infinity;
+    try {
+      pid = Number(readFileSync(path, 'utf8').trim());
+      age = Date.now() - statSync(path).mtimeMs;
+    } catch {
+      /* removed in between: try again */
+    }
+    // An empty lock younger than a few seconds is another collector between creating it and writing its pid.
+    const busy = Number.isInteger(pid) && pid > 0 ? pid !== process.pid && processAlive(pid) : age < 5000;
+    if (busy) {
+      throw new BsmkitError(
+        'BSMKIT_E_SPOOL_BUSY',
+        `spool ${dir} is in use by another bsmkit collect (pid ${Number.isInteger(pid) ? pid : 'unknown'}, ${path}): stop it, or give this collector its own --spool`,
+      );
+    }
+    try {
+      unlinkSync(path); // stale: its collector is gone
+    } catch {
+      /* someone else removed it */
+    }
+  }
+}
+
+/** Parses a numeric flag with `ok`; the error names the flag, the value and what is expected. */
+function numFlag<T extends number>(v: string | undefined, flag: string, ok: (n: number) => n is T, expected: string): T | undefined {
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!ok(n)) throw new UsageError(`--${flag} needs ${expected}, got '${v}'`);
+  return n;
+}
+const isSeconds = (n: number): n is number => Number.isFinite(n) && n >= 0;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs({
@@ -99,64 +175,102 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(usage);
     return 0;
   }
-  const cfg: CollectConfig = values.config ? readConfigFile(resolve(io.cwd, values.config)) : {};
-  const num = (v: string | undefined, what: string): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${what} needs a non-negative number, got '${v}'`);
-    return n;
-  };
+  const cfgPath = values.config !== undefined ? resolve(io.cwd, values.config) : undefined;
+  const cfg: CollectConfig = cfgPath ? readConfigFile(cfgPath) : {};
+  // Settings from the config file were checked by readConfigFile (errors name the file); flags are checked here.
+  const trailDirsFrom = values['trail-dir'] ? '--trail-dir' : cfg.trailDirs ? `${cfgPath}: trailDirs` : undefined;
   const trailDirs = values['trail-dir']?.map((d) => resolve(io.cwd, d)) ?? cfg.trailDirs ?? auditControlDirs();
   const modelEndpoint = values.model ? resolve(io.cwd, values.model) : cfg.modelEndpoint;
   const devicePath = values.device ?? cfg.device ?? '/dev/auditpipe';
-  const source = (values.source ?? cfg.source ?? defaultMode(trailDirs, devicePath, modelEndpoint)) as CollectConfig['source'];
-  if (!['trail', 'pipe', 'hybrid'].includes(source!)) throw new UsageError(`--source must be trail, pipe or hybrid`);
-  const qlimitText = values.qlimit ?? (cfg.qlimit === undefined ? 'max' : String(cfg.qlimit));
-  const qlimit = qlimitText === 'max' ? 'max' : num(qlimitText, 'qlimit')!;
+  const source = values.source ?? cfg.source ?? defaultMode(trailDirs, devicePath, modelEndpoint);
+  if (source !== 'trail' && source !== 'pipe' && source !== 'hybrid') throw new UsageError(`--source must be trail, pipe or hybrid, got '${source}'`);
+  const qlimit = values.qlimit === 'max' ? 'max' : numFlag(values.qlimit, 'qlimit', (n): n is number => isQlimit(n), 'a whole number of records (at least 1) or max') ?? cfg.qlimit ?? 'max';
   const drainPriority = values['drain-priority'] ?? cfg.drainPriority ?? 'high';
-  if (drainPriority !== 'high' && drainPriority !== 'normal') throw new UsageError(`--drain-priority must be high or normal`);
-  const from = (values.from ?? cfg.from ?? 'start') as 'start' | 'end';
-  if (from !== 'start' && from !== 'end') throw new UsageError(`--from must be start or end`);
+  if (drainPriority !== 'high' && drainPriority !== 'normal') throw new UsageError(`--drain-priority must be high or normal, got '${drainPriority}'`);
+  const from = values.from ?? cfg.from ?? 'start';
+  if (from !== 'start' && from !== 'end') throw new UsageError(`--from must be start or end, got '${from}'`);
   const spool = values.spool ? resolve(io.cwd, values.spool) : cfg.spool ?? '/var/db/bsmkit/spool';
+  const spoolMaxBytes = numFlag(values['spool-max'], 'spool-max', isByteCount, 'a whole number of bytes (at least 1)') ?? cfg.spoolMaxBytes;
   const sinkSpecs = values.sink?.map((s) => parseSinkFlag(s, io.cwd)) ?? cfg.sinks ?? [{ type: 'duckdb' as const }];
-  const statsSec = num(values['stats-interval'], 'stats-interval') ?? cfg.statsIntervalSec ?? 10;
-  const metricsPort = num(values['metrics-port'], 'metrics-port') ?? cfg.metricsPort;
+  const statsSec = numFlag(values['stats-interval'], 'stats-interval', isSeconds, 'a number of seconds (0: no stats lines)') ?? cfg.statsIntervalSec ?? 10;
+  const metricsPort = numFlag(values['metrics-port'], 'metrics-port', isPort, 'a port number from 1 to 65535') ?? cfg.metricsPort;
   const user = values.user ?? cfg.user;
   const selectExpr = values.select ?? cfg.select;
   const select = selectExpr !== undefined ? selectionFilter(selectExpr) : undefined;
   const log = (l: string): void => void io.stderr.write(l + '\n');
 
-  if (source !== 'pipe') for (const d of trailDirs) if (!existsSync(d)) log(`bsmkit collect: trail directory ${d} does not exist (yet)`);
-  const sinks = await createSinks(sinkSpecs);
-  const collector = await Collector.start({
-    mode: source!,
-    spoolDir: spool,
-    spoolMaxBytes: num(values['spool-max'], 'spool-max') ?? cfg.spoolMaxBytes,
-    trailDirs,
-    device: modelEndpoint ? { kind: 'simulated', endpoint: modelEndpoint } : { kind: 'native', path: devicePath },
-    qlimit,
-    drainPriority,
-    from,
-    sinks,
-    select,
-    statsIntervalMs: statsSec * 1000,
-    prometheusPort: metricsPort,
-    log,
-  });
-  log(`bsmkit collect: ${source} mode, spool ${spool}, sinks ${sinks.map((s) => s.name).join(', ')}${metricsPort ? `, metrics on 127.0.0.1:${collector.metricsPort}` : ''}`);
-  if (user) dropPrivileges(user, spool, log);
+  // The trail follower needs its directories at start (it stops with an error otherwise): say so now, naming where
+  // the directory came from, rather than run a collector that collects nothing.
+  if (source !== 'pipe') {
+    for (const d of trailDirs) {
+      let problem: string | undefined;
+      try {
+        if (!statSync(d).isDirectory()) problem = 'is not a directory';
+      } catch (err) {
+        problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (err as Error).message;
+      }
+      const origin = trailDirsFrom ?? (existsSync('/etc/security/audit_control') ? 'the dir: lines of /etc/security/audit_control' : 'the default');
+      if (problem) throw new UsageError(`trail directory ${d} (${origin}) ${problem}; ${source} mode reads the trail there (--trail-dir DIR, or --source pipe)`);
+    }
+  }
+  let ids: { uid: number; gid: number } | undefined;
+  if (user) {
+    if (process.setuid && process.setgid && process.getuid?.() === 0) ids = lookUpUser(user, values.user ? '--user' : `${cfgPath}: user`);
+    else log(`bsmkit collect: --user ${user}: not running as root, privileges unchanged`);
+  }
 
-  await new Promise<void>((resolveStop) => {
-    const onSignal = (sig: string): void => {
-      log(`bsmkit collect: ${sig}: shutting down`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolveStop();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  const fin = await collector.stop();
-  io.stderr.write(formatReport(fin));
-  return fin.errors.length && fin.records.total === 0 ? 1 : 0;
+  // Signals are taken from here on: one during start-up stops the collector as soon as it has started; a second
+  // one exits at once (what is spooled is safe, docs/collector.md "Crash safety").
+  let signalled: string | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) {
+      log(`bsmkit collect: second ${sig}: exiting now without waiting for the sinks; the spool keeps what was spooled and the next start resumes from it`);
+      process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    }
+    signalled = sig;
+    log(`bsmkit collect: ${sig}: shutting down`);
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let unlock: (() => void) | undefined;
+  const onExit = (): void => unlock?.();
+  process.on('exit', onExit);
+  try {
+    unlock = lockSpool(spool);
+    // Opening a device or a store can take a while (or block on a stopped kernel model): say what is happening.
+    log(`bsmkit collect: starting, source ${source}, spool ${spool}`);
+    const sinks = await createSinks(sinkSpecs);
+    const collector = await Collector.start({
+      mode: source,
+      spoolDir: spool,
+      spoolMaxBytes,
+      trailDirs,
+      device: modelEndpoint ? { kind: 'simulated', endpoint: modelEndpoint } : { kind: 'native', path: devicePath },
+      qlimit,
+      drainPriority,
+      from,
+      sinks,
+      select,
+      statsIntervalMs: statsSec * 1000,
+      prometheusPort: metricsPort,
+      log,
+    });
+    let fin: CollectorStats | undefined;
+    try {
+      log(`bsmkit collect: ${source} mode, spool ${spool}, sinks ${sinks.map((s) => s.name).join(', ')}${metricsPort ? `, metrics on 127.0.0.1:${collector.metricsPort}` : ''}`);
+      if (user && ids) dropPrivileges(user, ids, spool, log);
+      if (!signalled) await new Promise<void>((r) => (wake = r));
+    } finally {
+      fin = await collector.stop();
+      io.stderr.write(formatReport(fin));
+    }
+    return fin.errors.length && fin.records.total === 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+    unlock?.();
+  }
 }

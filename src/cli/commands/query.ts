@@ -50,8 +50,9 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: 'table' | '
     throw new BsmkitError('BSMKIT_E_QUERY', `query failed: ${(err as Error).message}`, { cause: err });
   }
   const names = result.columnNames();
-  const fix = result.columnTypes().map(jsonFix);
-  const table: string[][] = [];
+  const types = result.columnTypes();
+  const fix = types.map(jsonFix);
+  const table = format === 'table' ? new TableWriter(names, types.map((t) => NUMERIC.has(t.typeId))) : undefined;
   if (format === 'csv') await write(io.stdout, names.map(csvField).join(',') + '\r\n');
   try {
     for await (const rows of result.yieldRowsJson()) {
@@ -63,14 +64,14 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: 'table' | '
           for (let i = 0; i < names.length; i++) o[names[i]] = row[i];
           out += JSON.stringify(o) + '\n';
         } else if (format === 'csv') out += row.map((v) => csvField(text(v, ''))).join(',') + '\r\n';
-        else table.push(row.map((v) => text(v, 'NULL')));
+        else out += table!.row(row.map((v) => text(v, 'NULL')));
       }
       if (out) await write(io.stdout, out);
     }
   } catch (err) {
     throw new BsmkitError('BSMKIT_E_QUERY', `query failed: ${(err as Error).message}`, { cause: err });
   }
-  if (format === 'table') await write(io.stdout, formatTable(names, table));
+  if (table) await write(io.stdout, table.end());
 }
 
 const WIDE_INTS = new Set<number>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
@@ -104,17 +105,98 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? '"' + s.replaceAll('"', '""') + '"' : s;
 }
 
-/** Aligned columns (numbers right-aligned), a rule under the header, and the row count. */
-export function formatTable(names: string[], rows: string[][]): string {
-  const oneLine = (s: string): string => s.replace(/[\r\n\t]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
-  const cells = rows.map((r) => r.map(oneLine));
-  const widths = names.map((n, i) => Math.max(n.length, ...cells.map((r) => r[i].length)));
-  const numeric = names.map((_, i) => cells.length > 0 && cells.every((r) => r[i] === 'NULL' || /^-?\d+(\.\d+)?$/.test(r[i])));
-  const line = (r: string[]): string =>
-    r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ').trimEnd() + '\n';
-  let out = line(names.map((n, i) => (numeric[i] ? n.padStart(widths[i]) : n)));
-  out += widths.map((w) => '-'.repeat(w)).join('-+-') + '\n';
-  for (const r of cells) out += line(r);
-  out += `(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
-  return out;
+const NUMERIC = new Set<number>([
+  DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT, DuckDBTypeId.USMALLINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.UHUGEINT,
+  DuckDBTypeId.FLOAT, DuckDBTypeId.DOUBLE, DuckDBTypeId.DECIMAL,
+]);
+
+/** Rows whose widths set the table's columns; later rows are printed as they come (a longer value overflows). */
+export const TABLE_WIDTH_ROWS = 1000;
+
+/**
+ * A value on one table line. Recorded strings are attacker-controlled (paths, arguments): control characters
+ * (C0, DEL, C1) would move the cursor or restyle the terminal, so they are shown escaped (`\n`, `\t`, `\x1b`).
+ */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'),
+  );
+}
+
+/** Terminal columns of `s`: East Asian wide and fullwidth characters take two, combining marks none. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x300 && c <= 0x36f) || (c >= 0x200b && c <= 0x200f) || c === 0xfe0f) continue;
+    const wide =
+      (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf && c !== 0x303f) || (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) || (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x1f300 && c <= 0x1f64f) || (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x3fffd);
+    w += wide ? 2 : 1;
+  }
+  return w;
+}
+
+const pad = (s: string, width: number, right: boolean): string => {
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(s)));
+  return right ? fill + s : s + fill;
+};
+
+/**
+ * Aligned columns (numeric columns right-aligned), a rule under the header, and the row count. The first
+ * TABLE_WIDTH_ROWS rows are held to size the columns; after that rows are written as they arrive, so a result of any
+ * size prints in bounded memory.
+ */
+class TableWriter {
+  private readonly held: string[][] = [];
+  private widths?: number[];
+  private count = 0;
+  constructor(
+    private readonly names: string[],
+    private readonly numeric: boolean[],
+  ) {}
+
+  /** Takes a row of cell texts; returns what can be printed now. */
+  row(cells: string[]): string {
+    this.count++;
+    const r = cells.map(oneLine);
+    if (!this.widths) {
+      this.held.push(r);
+      return this.held.length >= TABLE_WIDTH_ROWS ? this.flushHeld() : '';
+    }
+    return this.line(r);
+  }
+
+  /** The rest of the table: held rows (for a short result) and the row count. */
+  end(): string {
+    const out = this.widths ? '' : this.flushHeld();
+    return out + `(${this.count} row${this.count === 1 ? '' : 's'})\n`;
+  }
+
+  private flushHeld(): string {
+    const widths = this.names.map((n) => displayWidth(oneLine(n)));
+    for (const r of this.held) for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i]!, displayWidth(r[i]!));
+    this.widths = widths;
+    let out = this.line(this.names.map(oneLine));
+    out += widths.map((w) => '-'.repeat(w)).join('-+-') + '\n';
+    for (const r of this.held) out += this.line(r);
+    this.held.length = 0;
+    return out;
+  }
+
+  private line(r: string[]): string {
+    return r.map((c, i) => pad(c, this.widths![i]!, this.numeric[i]!)).join(' | ').trimEnd() + '\n';
+  }
+}
+
+/** A whole table at once (numeric columns as given, else those whose every value looks like a number). */
+export function formatTable(names: string[], rows: string[][], numeric?: boolean[]): string {
+  const num = numeric ?? names.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === 'NULL' || /^-?\d+(\.\d+)?$/.test(r[i]!)));
+  const t = new TableWriter(names, num);
+  let out = '';
+  for (const r of rows) out += t.row(r);
+  return out + t.end();
 }
