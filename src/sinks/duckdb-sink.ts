@@ -11,13 +11,14 @@
  * what an index would catch in practice.
  */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { hostOrBuiltinEventTable } from '../catalog/event-table.js';
 import { BsmkitError } from '../errors.js';
 import type { EventDescriber } from '../render/json/index.js';
 import { ensurePrivateDir, makePrivate, withPrivateUmask } from './private-files.js';
+import { claimTarget, releaseTarget } from './held-files.js';
+import { defaultStorePath } from './store-path.js';
 import { RecordRowWriter, type PreparedRows } from './record-row.js';
 import { CREATE_META_SQL, createRecordsTableSql, META_TABLE, RECORD_COLUMNS, STORE_ROW_GROUP, RECORDS_TABLE, STORE_SCHEMA_VERSION } from './store-schema.js';
 import type { CollectedRecord, Sink } from './sink.js';
@@ -26,19 +27,7 @@ import { idText, recordIdLanes } from '../spool/record-id.js';
 import { RecentIds } from './recent-ids.js';
 import { PipelinedWrites } from './pipelined-writes.js';
 
-/** Where a collector running as root keeps its store (the BSD/macOS convention for daemon state). */
-export const DEFAULT_STORE_PATH = '/var/db/bsmkit/store.duckdb';
-
-/**
- * The store path `bsmkit collect` and `bsmkit query` use when none is given: `$BSMKIT_STORE` when set, else
- * DEFAULT_STORE_PATH for root, else `$XDG_STATE_HOME/bsmkit/store.duckdb` (default `~/.local/state/…`).
- */
-export function defaultStorePath(env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
-  if (env.BSMKIT_STORE) return env.BSMKIT_STORE;
-  if (uid === 0) return DEFAULT_STORE_PATH;
-  const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(state, 'bsmkit', 'store.duckdb');
-}
+export { DEFAULT_STORE_PATH, defaultStorePath } from './store-path.js';
 
 export interface DuckDbSinkOptions {
   /** Database file (default: defaultStorePath()). Its directory is created 0700 when missing. */
@@ -117,6 +106,8 @@ export class DuckDbSink implements Sink {
   private broken: string | undefined;
   /** Between a successful open() and close(): only then does a failed write make the next call reopen the store. */
   private opened = false;
+  /** The store's claim in this process (held-files.ts), from open() to close(). */
+  private claim: string | undefined;
   /** Writes in call order, two at a time (the transaction and the appender are per connection); see enqueue(). */
   private readonly writes: PipelinedWrites;
   /** Writes the collector may hand over before the previous one is stored (Sink.maxInFlight; see enqueue()). */
@@ -138,6 +129,7 @@ export class DuckDbSink implements Sink {
   async open(): Promise<void> {
     if (this.conn) return;
     ensurePrivateDir(dirname(this.path), 'BSMKIT_E_STORE_OPEN');
+    this.claim = claimTarget(this.path, this, 'BSMKIT_E_STORE_OPEN', `duckdb sink: cannot open store ${this.path}`);
     try {
       // The store is attached rather than opened: only ATTACH takes a row group size (STORE_ROW_GROUP).
       this.instance = await withPrivateUmask(() => DuckDBInstance.create(':memory:', this.config));
@@ -156,6 +148,8 @@ export class DuckDbSink implements Sink {
       this.opened = true;
     } catch (err) {
       this.closeHandles();
+      // a reopen after a failed write keeps the claim: the sink is still open and retries on the next call
+      if (!this.opened) releaseTarget(this.claim, this);
       if (err instanceof BsmkitError) throw err;
       throw new BsmkitError('BSMKIT_E_STORE_OPEN', `duckdb sink: cannot open store ${this.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -183,7 +177,10 @@ export class DuckDbSink implements Sink {
     // after a failed write the handles are already closed: nothing more to fold in
     this.broken = undefined;
     this.opened = false;
-    if (!this.conn) return;
+    if (!this.conn) {
+      releaseTarget(this.claim, this);
+      return;
+    }
     try {
       this.appender?.closeSync();
       this.appender = undefined;
@@ -192,6 +189,7 @@ export class DuckDbSink implements Sink {
     } finally {
       this.closeHandles();
       this.protect();
+      releaseTarget(this.claim, this);
     }
   }
 

@@ -14,6 +14,7 @@ import { BsmkitError } from '../errors.js';
 import type { EventDescriber } from '../render/json/index.js';
 import { CollectedJsonWriter, seqOfLine } from './collected-json.js';
 import { ensurePrivateDir, makePrivate } from './private-files.js';
+import { claimTarget, DEFAULT_NDJSON_PREFIX, ndjsonTarget, releaseTarget } from './held-files.js';
 import { PipelinedWrites } from './pipelined-writes.js';
 import type { CollectedRecord, Sink } from './sink.js';
 
@@ -72,6 +73,8 @@ export class NdjsonFileSink implements Sink {
   /** Set after a failed write: the files are re-read before the next one. */
   private dirty = true;
   private opened = false;
+  /** The directory and prefix claimed in this process (held-files.ts), from open() to close(). */
+  private claim: string | undefined;
   /** Writes in call order, two at a time; see write(). */
   private readonly writes: PipelinedWrites;
   /** Highest seq of a prepared write (at least `last`): a record at or below it is a replay. */
@@ -81,7 +84,7 @@ export class NdjsonFileSink implements Sink {
 
   constructor(opts: NdjsonFileSinkOptions) {
     this.dir = opts.dir;
-    this.prefix = opts.prefix ?? 'bsmkit';
+    this.prefix = opts.prefix ?? DEFAULT_NDJSON_PREFIX;
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     this.name = opts.name ?? 'ndjson';
@@ -92,9 +95,11 @@ export class NdjsonFileSink implements Sink {
 
   async open(): Promise<void> {
     ensurePrivateDir(this.dir, 'BSMKIT_E_SINK_OPEN');
+    this.claim = claimTarget(ndjsonTarget(this.dir, this.prefix), this, 'BSMKIT_E_SINK_OPEN', `ndjson sink: cannot open ${join(this.dir, this.prefix)}-…`);
     try {
       this.recover();
     } catch (err) {
+      releaseTarget(this.claim, this);
       throw new BsmkitError('BSMKIT_E_SINK_OPEN', `ndjson sink: cannot read ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
     this.opened = true;
@@ -139,8 +144,12 @@ export class NdjsonFileSink implements Sink {
 
   async close(): Promise<void> {
     await this.writes.idle();
-    await this.closeActive();
-    this.opened = false;
+    try {
+      await this.closeActive();
+    } finally {
+      this.opened = false;
+      releaseTarget(this.claim, this);
+    }
   }
 
   /** A failed write: the files are read again before the next one. */

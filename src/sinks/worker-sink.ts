@@ -14,6 +14,8 @@ import type { DuckDbSinkOptions } from './duckdb-sink.js';
 import type { NdjsonFileSinkOptions } from './ndjson-file-sink.js';
 import type { CollectedRecord, Sink } from './sink.js';
 import { STORE_ROW_GROUP } from './store-schema.js';
+import { claimTarget, DEFAULT_NDJSON_PREFIX, ndjsonTarget, releaseTarget } from './held-files.js';
+import { defaultStorePath } from './store-path.js';
 
 /** What the worker builds (options must be plain data: no functions cross threads). */
 export type WorkerSinkSpec =
@@ -37,6 +39,8 @@ export class WorkerSink implements Sink {
   private readonly waiting = new Map<number, { resolve: (v: number | undefined) => void; reject: (e: Error) => void }>();
   /** open() succeeded and close() was not called: a fresh worker (after one died) opens the sink first. */
   private opened = false;
+  /** The store or NDJSON files claimed in this process (held-files.ts), from open() to close(). */
+  private claim: string | undefined;
 
   constructor(private readonly spec: WorkerSinkSpec) {
     this.name = spec.options?.name ?? spec.kind;
@@ -80,7 +84,20 @@ export class WorkerSink implements Sink {
   }
 
   async open(): Promise<void> {
-    await this.call({ op: 'open' });
+    // The worker's sink claims its target in the worker's own module copy: here, on the thread that makes every
+    // sink, is where two sinks on one store or directory can see each other (held-files.ts).
+    const spec = this.spec;
+    const [target, code] =
+      spec.kind === 'duckdb'
+        ? [spec.options?.path ?? defaultStorePath(), 'BSMKIT_E_STORE_OPEN']
+        : [ndjsonTarget(spec.options.dir, spec.options.prefix ?? DEFAULT_NDJSON_PREFIX), 'BSMKIT_E_SINK_OPEN'];
+    this.claim = claimTarget(target, this, code, `sink ${this.name}: cannot open ${target}`);
+    try {
+      await this.call({ op: 'open' });
+    } catch (err) {
+      if (!this.opened) releaseTarget(this.claim, this);
+      throw err;
+    }
     this.opened = true;
   }
 
@@ -106,7 +123,10 @@ export class WorkerSink implements Sink {
   async close(): Promise<void> {
     this.opened = false;
     const w = this.worker;
-    if (!w) return;
+    if (!w) {
+      releaseTarget(this.claim, this);
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       // A close that never answers must not hold the collector's shutdown: the store stays consistent without it
@@ -119,6 +139,7 @@ export class WorkerSink implements Sink {
       clearTimeout(timer);
       this.worker = undefined;
       await w.terminate();
+      releaseTarget(this.claim, this);
     }
   }
 }

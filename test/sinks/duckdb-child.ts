@@ -2,6 +2,7 @@
  * Child process for duckdb-sink.test.ts: `duckdb-child.ts DB BATCH.json MODE`.
  *   kill    store the batch, then SIGKILL this process (a crash after commit, before any close or checkpoint)
  *   repeat  store the batch again and again under new seqs and ids until write() rejects; print the error, exit 3
+ *   hold    store the batch, print "held", keep the store open until stdin ends, then close it
  */
 import { readFileSync } from 'node:fs';
 import { DuckDbSink } from '../../src/sinks/duckdb-sink.js';
@@ -15,7 +16,13 @@ const batch: CollectedRecord[] = (JSON.parse(readFileSync(batchFile, 'utf8')) as
 );
 const sink = new DuckDbSink({ path: db, events: builtinEventTable('macos') });
 await sink.open();
-if (mode === 'kill') {
+if (mode === 'hold') {
+  await sink.write(batch);
+  process.stdout.write('held\n');
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.once('end', r));
+  await sink.close();
+} else if (mode === 'kill') {
   await sink.write(batch);
   process.kill(process.pid, 'SIGKILL');
 } else {

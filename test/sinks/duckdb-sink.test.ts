@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -485,4 +486,48 @@ test('write() before open() fails as closed every time: it never opens the store
   for (let i = 0; i < 3; i++) await assert.rejects(s.write(recs), (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_CLOSED');
   await assert.rejects(s.lastSeq(), (e: unknown) => e instanceof BsmkitError && e.code === 'BSMKIT_E_SINK_CLOSED');
   assert.ok(!existsSync(db));
+});
+
+test('a store held by another bsmkit process: open and query fail naming the lock and its pid; after that process crashed, its rows are there', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'store.duckdb');
+  const recs = collectedFrom(REALISTIC).slice(0, 200);
+  const batchFile = join(dir, 'batch.json');
+  writeFileSync(batchFile, JSON.stringify(recs.map((r) => ({ ...r, bytes: r.bytes.toString('hex') }))));
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, db, batchFile, 'hold'], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  const [first] = (await once(child.stdout, 'data')) as [Buffer];
+  assert.equal(first.toString(), 'held\n');
+  const lock = new RegExp(`lock.*PID ${child.pid}`, 'i');
+  await assert.rejects(new DuckDbSink({ path: db, events }).open(), refused(db, lock));
+  await assert.rejects(openStoreReadOnly(db), refused(db, new RegExp(`${lock.source}.*a running collector holds the store`, 'is')));
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  const s = new DuckDbSink({ path: db, events });
+  await s.open();
+  assert.equal(await s.lastSeq(), 199);
+  await s.close();
+  const { instance, conn } = await openStoreReadOnly(db);
+  assert.deepEqual((await conn.runAndReadAll('SELECT count(*)::INTEGER FROM records')).getRows(), [[200]]);
+  conn.closeSync();
+  instance.closeSync();
+});
+
+test('two sinks on one store in one process: the second is refused while the first has it open (DuckDB locks out other processes only)', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'store.duckdb');
+  const recs = collectedFrom(REALISTIC).slice(0, 60);
+  const a = new DuckDbSink({ path: db, events });
+  await a.open();
+  await a.write(recs.slice(0, 20));
+  // the same file by another spelling of its path
+  const b = new DuckDbSink({ path: join(dir, '.', 'store.duckdb'), events });
+  await assert.rejects(b.open(), refused(db, /already written by another sink in this process/));
+  await a.write(recs.slice(20, 40));
+  await a.close();
+  await b.open();
+  await b.write(recs.slice(30));
+  await b.close();
+  const got = await rows(db, 'SELECT seq FROM records ORDER BY seq');
+  assert.deepEqual(got.map((r) => Number(r.seq)), recs.map((r) => r.seq));
 });

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, readdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -12,6 +13,8 @@ import type { CollectedRecord } from '../../src/sinks/sink.js';
 import { collectedFrom, REALISTIC, tempDir } from './helpers.js';
 
 const events = builtinEventTable('macos');
+const CHILD = join(import.meta.dirname, 'ndjson-child.ts');
+const REPO = join(import.meta.dirname, '../..');
 
 function linesOf(files: string[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
@@ -104,11 +107,13 @@ test('time rotation: a file older than maxAgeMs is closed at the next write; the
 test('exactly once on restart: a torn last line is cut, replayed records are skipped', async (t) => {
   const dir = tempDir(t);
   const recs = collectedFrom(REALISTIC);
-  const first = new NdjsonFileSink({ dir, events, maxBytes: 48 * 1024 });
-  await first.open();
-  await writeAll(first, recs.slice(0, 400), 50);
-  // A crash in the middle of the next write: part of a line reached the file, and the sink never closed.
-  const active = first.files().at(-1)!;
+  // A writer process stores 0..399 and is killed: the sink never closed.
+  const batchFile = join(tempDir(t), 'batch.json');
+  writeFileSync(batchFile, JSON.stringify(recs.slice(0, 400).map((r) => ({ ...r, bytes: r.bytes.toString('hex') }))));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', CHILD, dir, batchFile, 'kill', String(48 * 1024)], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(child.signal, 'SIGKILL', child.stderr);
+  // It crashed in the middle of its next write: part of a line reached the file.
+  const active = new NdjsonFileSink({ dir }).files().at(-1)!;
   const partial = Buffer.from(`{"seq":400,"id":"${recs[400].id}","origin":"trail","sourceOff`);
   appendFileSync(active, partial);
   // And a crash right after a rotation created an empty file.
@@ -209,4 +214,46 @@ test('lines rendered in batches (byte renderer, decoder for the rest) equal the 
     }
     assert.equal(got, expected, f);
   }
+});
+
+test('two sinks on one directory and prefix in one process: the second is refused until the first is closed', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC).slice(0, 40);
+  const a = new NdjsonFileSink({ dir, events });
+  await a.open();
+  await a.write(recs.slice(0, 20));
+  const b = new NdjsonFileSink({ dir: join(dir, '.'), events });
+  await assert.rejects(b.open(), (err: unknown) => err instanceof BsmkitError && err.code === 'BSMKIT_E_SINK_OPEN' && /already written by another sink in this process/.test(err.message));
+  await a.close();
+  await b.open();
+  assert.equal(await b.lastSeq(), 19);
+  await b.write(recs.slice(10));
+  await b.close();
+  assert.deepEqual(linesOf(b.files()).map((l) => l.seq), recs.map((r) => r.seq));
+});
+
+test('the file system refuses a write midway (file size limit: a partial line reached the file): a clear error, then the line is cut and nothing is lost or repeated', async (t) => {
+  const dir = tempDir(t);
+  const recs = collectedFrom(REALISTIC).slice(0, 200);
+  const batchFile = join(tempDir(t), 'batch.json');
+  writeFileSync(batchFile, JSON.stringify(recs.map((r) => ({ ...r, bytes: r.bytes.toString('hex') }))));
+  // RLIMIT_FSIZE of 64 KiB with SIGXFSZ ignored: the write that crosses it stores part of its bytes, then fails (EFBIG)
+  const r = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f 64; exec "$0" --import tsx "$@"`, process.execPath, CHILD, dir, batchFile, 'repeat', '0'], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  const m = /^(\d+) (\d+) BSMKIT_E_SINK_WRITE: ndjson sink: cannot write (\S+): .*EFBIG/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const [lo, hi, file] = [Number(m[1]), Number(m[2]), m[3]];
+  assert.ok(file.startsWith(join(dir, 'bsmkit-000000000000-')), file);
+  assert.equal(statSync(file).size, 64 * 1024, 'the failed write filled the file up to the limit');
+  assert.notEqual(readFileSync(file).at(-1), 0x0a, 'it ends in a partial line');
+  // the collector retries from its checkpoint (lo - 1): the sink cuts the partial line, skips what it has
+  const sink = new NdjsonFileSink({ dir, events, maxBytes: 0 });
+  await sink.open();
+  const last = (await sink.lastSeq())!;
+  assert.ok(last >= lo - 1 && last < hi, `lastSeq ${last} within the failed batch ${lo}..${hi}`);
+  const again = recs.map((x, i) => ({ ...x, seq: i + Math.floor(lo / recs.length) * recs.length })).filter((x) => x.seq >= lo);
+  await sink.write(again);
+  await sink.close();
+  const seqs = linesOf(sink.files()).map((l) => l.seq);
+  assert.deepEqual(seqs, Array.from({ length: again[again.length - 1].seq + 1 }, (_, i) => i));
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerSink } from '../../src/sinks/worker-sink.js';
+import { DuckDbSink } from '../../src/sinks/duckdb-sink.js';
+import { NdjsonFileSink } from '../../src/sinks/ndjson-file-sink.js';
 import { STORE_ROW_GROUP } from '../../src/sinks/store-schema.js';
 import { Spool } from '../../src/spool/spool.js';
 import { concatRaw, materialize, packRecords } from '../../src/spool/raw-batch.js';
@@ -149,4 +151,29 @@ test('WorkerSink ndjson: the lines equal what the sink writes on the main thread
   const lines = text(join(dir, 'w')).trimEnd().split('\n');
   assert.equal(lines.length, 300);
   assert.equal(text(join(dir, 'w')), text(join(dir, 'd')));
+});
+
+test('WorkerSink: two sinks on one store or NDJSON directory in one process are refused on open, also beside a sink on the main thread', async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'store.duckdb');
+  const a = new WorkerSink({ kind: 'duckdb', options: { path: db } });
+  await a.open();
+  const refusedAs = (code: string) => (err: unknown) => err instanceof BsmkitError && err.code === code && /already written by another sink in this process/.test(err.message);
+  await assert.rejects(new WorkerSink({ kind: 'duckdb', options: { path: db, name: 'second' } }).open(), refusedAs('BSMKIT_E_STORE_OPEN'));
+  await assert.rejects(new DuckDbSink({ path: db }).open(), refusedAs('BSMKIT_E_STORE_OPEN'));
+  await a.write(collectedFrom(REALISTIC).slice(0, 10));
+  await a.close();
+  const b = new WorkerSink({ kind: 'duckdb', options: { path: db } });
+  await b.open();
+  assert.equal(await b.lastSeq(), 9);
+  await b.close();
+
+  const out = join(dir, 'out');
+  const n1 = new WorkerSink({ kind: 'ndjson', options: { dir: out } });
+  await n1.open();
+  await assert.rejects(new NdjsonFileSink({ dir: out, prefix: 'bsmkit' }).open(), refusedAs('BSMKIT_E_SINK_OPEN'));
+  const other = new WorkerSink({ kind: 'ndjson', options: { dir: out, prefix: 'other' } });
+  await other.open(); // another prefix: other files
+  await other.close();
+  await n1.close();
 });
