@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -14,6 +15,8 @@ import type { BsmRecord } from '../../src/format/types.js';
 import { builtinEventTable } from '../../src/catalog/event-table.js';
 import { BsmkitError } from '../../src/errors.js';
 import { packRecords } from '../../src/spool/raw-batch.js';
+import { NdjsonFileSink } from '../../src/sinks/ndjson-file-sink.js';
+import { encodeRecord, execArgs, type TokenInput } from '../../src/format/encode/index.js';
 import { collectedFrom, REALISTIC, storeRows, tempDir } from './helpers.js';
 
 const ORACLE_R = join(import.meta.dirname, '../../../shared/conformance/oracle/generated/realistic.bsm.r.txt');
@@ -530,4 +533,60 @@ test('two sinks on one store in one process: the second is refused while the fir
   await b.close();
   const got = await rows(db, 'SELECT seq FROM records ORDER BY seq');
   assert.deepEqual(got.map((r) => Number(r.seq)), recs.map((r) => r.seq));
+});
+
+test('unusual strings (not UTF-8, NUL bytes, unterminated), a 70 KB record and 64-bit extremes: valid JSON in DuckDB, exact values, the same tokens as the NDJSON sink', async (t) => {
+  const dir = tempDir(t);
+  const texts = [
+    [0xed, 0xa0, 0x80, 0x41, 0], [0xc0, 0xaf, 0], [0xf4, 0x90, 0x80, 0x80, 0], [0x80, 0], [0xe2, 0x82], // not UTF-8
+    [0x41, 0, 0x42, 0, 0], [0x22, 0x5c, 0x0a, 0x01, 0x7f, 0], [0xf0, 0x9f, 0x98, 0x80, 0], // NUL inside, escapes, emoji
+  ].map((b) => Buffer.from(b));
+  const subj = { type: 'subject64', auid: 0xffffffff, euid: 0, egid: 0, ruid: 0, rgid: 0, pid: 1, sid: 2, port: 0xffffffffffffffffn, addrType: 4, addr: Buffer.from([10, 0, 0, 1]) } as const;
+  const header = { type: 'header64', event: 23, sec: 0xffffffffffffffffn, msec: 0xffffffffffffffffn } as const;
+  const bodies = [
+    ...texts.map((text) => [{ type: 'text', text }, subj, { type: 'return64', status: 0, value: 0xffffffffffffffffn }]),
+    [execArgs(Array.from({ length: 3000 }, (_, i) => `--arg-${i}=${'x'.repeat(16)}`)), subj],
+  ];
+  const recs = bodies.map((body, i) => {
+    const bytes = encodeRecord({ ...header, sec: i === 0 ? header.sec : BigInt(1_700_000_000 + i), msec: i === 0 ? header.msec : 5n }, body as TokenInput[]);
+    return { seq: i, id: `r${i}`, bytes, origin: 'pipe' as const, sourceOffset: i * 1000 };
+  });
+  assert.ok(recs.at(-1)!.bytes.length > 70_000);
+  const db = join(dir, 'store.duckdb');
+  const s = new DuckDbSink({ path: db, events });
+  await s.open();
+  await s.write(recs);
+  await s.close();
+  const got = await rows(db, `SELECT seq, json_valid(tokens) AND json_valid(diagnostics) AS valid, tokens::BLOB AS tb, tokens->0->>'text_hex' AS text_hex,
+      json_array_length(tokens->0->'strings') AS nargs, ret_value, terminal_port, time_sec, time_msec, time, raw FROM records ORDER BY seq`);
+  assert.equal(got.length, recs.length);
+  const nd = new NdjsonFileSink({ dir: join(dir, 'nd'), events });
+  await nd.open();
+  await nd.write(recs);
+  await nd.close();
+  const lines = readFileSync(nd.files()[0]);
+  assert.ok(isUtf8(lines));
+  const ndTokens = lines.toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l).tokens);
+  for (const [i, g] of got.entries()) {
+    const at = `seq ${i}`;
+    const tb = Buffer.from(g.tb as Uint8Array);
+    assert.equal(g.valid, true, at);
+    assert.ok(isUtf8(tb), at);
+    assert.deepEqual(JSON.parse(tb.toString('utf8')), ndTokens[i], at);
+    assert.ok(Buffer.from(g.raw as Uint8Array).equals(recs[i].bytes), at);
+    assert.equal(g.terminal_port, 0xffffffffffffffffn, at);
+    if (i < texts.length) {
+      assert.equal(g.ret_value, 0xffffffffffffffffn, at);
+      // lossless: _hex holds the exact bytes when the text cannot, else the text's UTF-8 is the bytes
+      const tok = ndTokens[i][0] as { text: string; text_hex?: string };
+      if (i < 5) assert.equal(g.text_hex, texts[i].toString('hex'), at);
+      else assert.equal(g.text_hex, null, at);
+      if (g.text_hex === null) assert.ok(Buffer.concat([Buffer.from(tok.text, 'utf8'), Buffer.from([0])]).equals(texts[i]), at);
+    } else assert.equal(g.nargs, 3000n);
+  }
+  // header64 extremes: exact as recorded, time NULL beyond what a timestamp holds
+  assert.equal(got[0].time_sec, 0xffffffffffffffffn);
+  assert.equal(got[0].time_msec, 0xffffffffffffffffn);
+  assert.equal(got[0].time, null);
+  assert.notEqual(got[1].time, null);
 });
