@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,5 +135,34 @@ test('a second signal while the shutdown waits for a stuck sink exits at once; t
     }
   } finally {
     await model.stop();
+  }
+});
+
+test('--user drops root\'s supplementary groups too (initgroups), not only the uid and gid', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-collect-user-'));
+  chmodSync(dir, 0o777); // the sink's directory is created after the drop
+  const trail = join(dir, 'trail');
+  mkdirSync(trail, { mode: 0o755 });
+  // the collector starts with supplementary groups 4 and 27 (its main thread only: workers may not set them)
+  const pre = "data:text/javascript,import { isMainThread } from 'node:worker_threads'; if (isMainThread && process.getuid() === 0) process.setgroups([4, 27]);";
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', pre, main, 'collect', '--source', 'trail', '--trail-dir', trail, '--spool', join(dir, 'spool'), '--stats-interval', '0', '--sink', `ndjson:${join(dir, 'out')}`, '--user', 'nobody'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const c: Running = { child, err: () => err, exited: exited.then((code) => ({ code, signal: null })) };
+  try {
+    if (process.getuid?.() === 0 && existsSync('/proc/self/status')) {
+      await waitFor(c, /running as nobody \(uid (\d+), gid (\d+)\)/);
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const groups = /^Groups:\s*(.*)$/m.exec(status)![1]!.trim().split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b);
+      const want = spawnSync('id', ['-G', 'nobody'], { encoding: 'utf8' }).stdout.trim().split(/\s+/).map(Number).sort((a, b) => a - b);
+      assert.deepEqual(groups, want);
+    } else {
+      await waitFor(c, /--user nobody: not running as root, privileges unchanged/);
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+  } finally {
+    child.kill('SIGKILL');
   }
 });

@@ -73,9 +73,17 @@ function lookUpUser(user: string, where: string): { uid: number; gid: number } {
   return { uid, gid };
 }
 
-/** Drops root for `user` (setgid first, then setuid); the spool is handed over so the collector can go on writing. */
+/** POSIX process.initgroups (Node has it; @types/node does not declare it). */
+const initgroups = (process as { initgroups?: (user: string, extraGroup: number) => void }).initgroups?.bind(process);
+
+/**
+ * Drops root for `user`: its supplementary groups (initgroups: root's own would otherwise stay, group 0 among them),
+ * then setgid, then setuid. The spool is handed over so the collector can go on writing; the trail must be readable
+ * by one of the user's groups (auditd's audit_review group).
+ */
 function dropPrivileges(user: string, ids: { uid: number; gid: number }, spool: string, log: (l: string) => void): void {
   chownTree(spool, ids.uid, ids.gid);
+  initgroups!(user, ids.gid);
   process.setgid!(ids.gid);
   process.setuid!(ids.uid);
   log(`bsmkit collect: running as ${user} (uid ${ids.uid}, gid ${ids.gid})`);
@@ -215,7 +223,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   let ids: { uid: number; gid: number } | undefined;
   if (user) {
-    if (process.setuid && process.setgid && process.getuid?.() === 0) ids = lookUpUser(user, values.user ? '--user' : `${cfgPath}: user`);
+    if (process.setuid && process.setgid && initgroups && process.getuid?.() === 0) ids = lookUpUser(user, values.user ? '--user' : `${cfgPath}: user`);
     else log(`bsmkit collect: --user ${user}: not running as root, privileges unchanged`);
   }
 
