@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { main } from '../../src/cli/main.js';
 import { readConfigFile } from '../../src/collector/config.js';
 import { capture } from './capture.js';
@@ -148,4 +149,27 @@ test('stats: a state file that is not a collector\'s is an error naming it, not 
   const never = await bsmkit(['stats', '--spool', join(dir, 'never-started')]);
   assert.equal(never.status, 2);
   assert.match(never.stderr, /never-started\/state\.json: no collector state here/);
+});
+
+test('errors found later still name their setting: a --select or config select that does not compile, a metrics port in use', async () => {
+  const cfg = join(dir, 'select.json');
+  writeFileSync(cfg, JSON.stringify({ source: 'trail', trailDirs: [trail], select: '-m AUE_NO_SUCH' }));
+  const r = await bsmkit(['collect', '--config', cfg, '--spool', spool]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `bsmkit collect: ${cfg}: select "-m AUE_NO_SUCH": -m AUE_NO_SUCH: no such event\n`);
+  const f = await bsmkit(['collect', '--source', 'trail', '--trail-dir', trail, '--spool', spool, '--select=-Q']);
+  assert.equal(f.stderr, 'bsmkit collect: --select "-Q": unknown option -Q\n');
+  assert.equal(existsSync(spool), false);
+
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  const port = (busy.address() as AddressInfo).port;
+  try {
+    const m = await bsmkit(['collect', '--source', 'trail', '--trail-dir', trail, '--spool', spool, '--sink', `ndjson:${join(dir, 'out')}`, '--stats-interval', '0', '--metrics-port', String(port)]);
+    assert.equal(m.status, 2, m.stderr);
+    assert.match(m.stderr, new RegExp(`metrics on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE.* \\(--metrics-port: choose a free port\\) \\[BSMKIT_E_METRICS\\]\\n$`));
+    assert.equal(existsSync(join(spool, 'collect.lock')), false, 'a failed start leaves the spool unlocked');
+  } finally {
+    busy.close();
+  }
 });

@@ -7,6 +7,7 @@ import { createSinks } from '../../collector/config.js';
 import { readGroundTruth, startKernelModel, type Phase } from '../../testing/kernel-model/index.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from '../args.js';
+import { formatTable } from './query.js';
 
 export const summary = 'demonstration: the kernel model with wake-up bursts, bsmkit collect --source hybrid into DuckDB, report vs ground truth';
 
@@ -95,11 +96,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       for (const q of [sql, sql2]) {
         out(`$ bsmkit query --db ${storePath} "${q}"\n`);
         const reader = await conn.runAndReadAll(q);
-        const rows = reader.getRowObjectsJson() as Array<Record<string, unknown>>;
-        const cols = reader.columnNames();
-        out('  ' + cols.join(' | ') + '\n');
-        for (const r of rows) out('  ' + cols.map((c) => String(r[c])).join(' | ') + '\n');
-        out('\n');
+        // printed as bsmkit query prints it
+        const rows = (reader.getRowsJson() as unknown[][]).map((r) => r.map((v) => (v === null ? 'NULL' : String(v))));
+        out(formatTable(reader.columnNames(), rows) + '\n');
       }
       const total = (await conn.runAndReadAll('SELECT count(*) AS n, count(DISTINCT id) AS d FROM records')).getRowObjectsJson()[0] as { n: string; d: string };
       ok &&= Number(total.n) === t.written + t.pipeOnly && Number(total.d) === Number(total.n);

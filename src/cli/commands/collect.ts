@@ -204,7 +204,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const metricsPort = numFlag(values['metrics-port'], 'metrics-port', isPort, 'a port number from 1 to 65535') ?? cfg.metricsPort;
   const user = values.user ?? cfg.user;
   const selectExpr = values.select ?? cfg.select;
-  const select = selectExpr !== undefined ? selectionFilter(selectExpr) : undefined;
+  let select: ReturnType<typeof selectionFilter> | undefined;
+  try {
+    select = selectExpr !== undefined ? selectionFilter(selectExpr) : undefined;
+  } catch (err) {
+    // name the setting the expression came from (some of the filter's own messages already speak of --select)
+    if (!(err instanceof UsageError)) throw err;
+    const fromFlag = values.select !== undefined;
+    if (fromFlag && err.message.startsWith('--select')) throw err;
+    throw new UsageError(`${fromFlag ? '--select' : `${cfgPath}: select`} "${selectExpr}": ${err.message.replace(/^--select /, '')}`);
+  }
   const log = (l: string): void => void io.stderr.write(l + '\n');
 
   // The trail follower needs its directories at start (it stops with an error otherwise): say so now, naming where
@@ -250,7 +259,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     // Opening a device or a store can take a while (or block on a stopped kernel model): say what is happening.
     log(`bsmkit collect: starting, source ${source}, spool ${spool}`);
     const sinks = await createSinks(sinkSpecs);
-    const collector = await Collector.start({
+    const options: Parameters<typeof Collector.start>[0] = {
       mode: source,
       spoolDir: spool,
       spoolMaxBytes,
@@ -264,6 +273,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       statsIntervalMs: statsSec * 1000,
       prometheusPort: metricsPort,
       log,
+    };
+    const collector = await Collector.start(options).catch((err: unknown) => {
+      if (err instanceof BsmkitError && err.code === 'BSMKIT_E_METRICS') {
+        const where = values['metrics-port'] !== undefined ? '--metrics-port' : `${cfgPath}: metricsPort`;
+        throw new BsmkitError(err.code, `${err.message} (${where}: choose a free port)`, { cause: err });
+      }
+      throw err;
     });
     let fin: CollectorStats | undefined;
     try {
