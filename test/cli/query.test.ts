@@ -84,8 +84,13 @@ test('bad SQL: exit 2 with DuckDB\'s message; the store is read-only', () => {
   assert.equal(bsmkit(['--db', DB, '--csv', 'SELECT count(*) FROM records']).stdout, `count_star()\r\n${recs.length}\r\n`);
 });
 
-test('usage errors: no SQL, two formats', () => {
+test('usage errors: no SQL, empty SQL, two formats', () => {
   assert.equal(bsmkit(['--db', DB]).status, 1);
+  for (const empty of ['', '  ', ' ; ']) {
+    const e = bsmkit(['--db', DB, empty]);
+    assert.equal(e.status, 1);
+    assert.match(e.stderr, /^bsmkit query: the SQL argument is empty\n/);
+  }
   const r = bsmkit(['--db', DB, '--json', '--csv', 'SELECT 1']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /exclude each other/);

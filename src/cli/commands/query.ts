@@ -30,6 +30,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`expected one SQL argument (got ${positionals.length})\n${usage}`);
   if (values.json && values.csv) throw new UsageError('--json and --csv exclude each other');
+  // DuckDB's answer to an empty statement is "Error in native callback": say what is wrong instead
+  if (!/[^\s;]/.test(positionals[0])) throw new UsageError(`the SQL argument is empty\n${usage}`);
   const db = values.db !== undefined ? resolve(io.cwd, values.db) : defaultStorePath(io.env);
   const { instance, conn } = await openStoreReadOnly(db);
   try {
