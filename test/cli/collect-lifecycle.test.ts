@@ -69,6 +69,19 @@ test('one collector per spool: a second is refused naming the first; a stale loc
   } finally {
     next.child.kill('SIGKILL');
   }
+  // After a reboot or a crash the lock's pid may be another, living process: not a collector, so stale too.
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  writeFileSync(join(spool, 'collect.lock'), `${other.pid}\n`);
+  const third = collect(args);
+  try {
+    await waitFor(third, /trail mode, spool/);
+    assert.equal(readFileSync(join(spool, 'collect.lock'), 'utf8'), `${third.child.pid}\n`);
+    third.child.kill('SIGTERM');
+    assert.deepEqual(await third.exited, { code: 0, signal: null }, third.err());
+  } finally {
+    third.child.kill('SIGKILL');
+    other.kill('SIGKILL');
+  }
 });
 
 test('a signal during start-up stops the collector cleanly once it has started', async () => {

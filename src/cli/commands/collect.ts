@@ -1,5 +1,6 @@
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { uptime } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { BsmkitError, UsageError } from '../../errors.js';
 import { processAlive } from '../../process-alive.js';
@@ -132,7 +133,7 @@ function lockSpool(dir: string): () => void {
       /* removed in between: try again */
     }
     // An empty lock younger than a few seconds is another collector between creating it and writing its pid.
-    const busy = Number.isInteger(pid) && pid > 0 ? pid !== process.pid && processAlive(pid) : age < 5000;
+    const busy = Number.isInteger(pid) && pid > 0 ? pid !== process.pid && isCollector(pid, age) : age < 5000;
     if (busy) {
       throw new BsmkitError(
         'BSMKIT_E_SPOOL_BUSY',
@@ -144,6 +145,22 @@ function lockSpool(dir: string): () => void {
     } catch {
       /* someone else removed it */
     }
+  }
+}
+
+/**
+ * Whether the process named by a lock `ageMs` old is a running collector. After a reboot or a crash its pid may
+ * belong to another process: a lock older than the system's uptime, or a pid whose command line does not say
+ * `collect`, is stale.
+ */
+function isCollector(pid: number, ageMs: number): boolean {
+  if (!processAlive(pid)) return false;
+  if (ageMs > uptime() * 1000) return false;
+  try {
+    const command = execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return command.includes('collect');
+  } catch {
+    return true; // no ps: trust the pid
   }
 }
 
