@@ -81,4 +81,19 @@ export type DrainMessage =
     }
   | { t: 'mark'; epoch: number; at: number; drops: number; gap?: DropGap }
   | { t: 'error'; message: string; code: string }
-  | { t: 'closed'; drops: number; bytes: number };
+  | {
+      t: 'closed';
+      /** Kernel drops since the pipe was opened (with those counted right before the close). */
+      drops: number;
+      bytes: number;
+      /**
+       * Records still queued in the kernel when the drain closed the pipe, which the close discarded (counted by no
+       * kernel counter, kernel-audit-pipe.md §3, §5): AUDITPIPE_GET_QLEN read right before close(). They came after
+       * the last record of the stream (offset `bytes`). A lower bound on a real device: records queued between that
+       * reading and close() are discarded too and cannot be known (a window of two system calls; none against the
+       * kernel model, which answers both in one exchange). The collector's drain reads until the queue is empty
+       * before it closes, so no record read in part is among them. Null when the device could not be asked (it
+       * went away).
+       */
+      discardedAtClose: number | null;
+    };

@@ -103,15 +103,17 @@ function main(): void {
   } catch (err) {
     post({ t: 'error', message: `audit pipe read: ${(err as Error).message}`, code: (err as { code?: string }).code ?? 'EIO' });
   }
-  // drops placed after the last byte read: their records never came
-  const trailing = loop.trailingBounded();
-  if (trailing.length > 0) post({ t: 'batch', data: new ArrayBuffer(0), ends: new Uint32Array(0), offs: new Float64Array(0), drops: loop.counters.dropsSinceFlush, ...gapsOf(trailing), diags: [], kb: 0 });
+  // what the close discards (GET_QLEN right before it; drops since the last read are placed with it)
+  let discardedAtClose: number | null = null;
   try {
-    dev.close();
+    discardedAtClose = loop.close();
   } catch {
     /* gone already */
   }
-  post({ t: 'closed', drops: loop.counters.dropsSinceFlush, bytes: loop.bytesRead });
+  // drops placed after the last byte read: their records never came
+  const trailing = loop.trailingBounded();
+  if (trailing.length > 0) post({ t: 'batch', data: new ArrayBuffer(0), ends: new Uint32Array(0), offs: new Float64Array(0), drops: loop.counters.dropsSinceFlush, ...gapsOf(trailing), diags: [], kb: 0 });
+  post({ t: 'closed', drops: loop.counters.dropsSinceFlush, bytes: loop.bytesRead, discardedAtClose });
 }
 
 main();

@@ -15,7 +15,7 @@
  */
 import { Framer, type FramerRangeSink } from '../../format/framer.js';
 import type { Diagnostic } from '../../format/types.js';
-import { AUDITPIPE, ioctlGetCounter, ioctlSetU32, isErrno } from './device.js';
+import { AUDITPIPE, ioctlGetCounter, ioctlGetU32, ioctlSetU32, isErrno } from './device.js';
 import { DropLocator, RecordCounter, type PipeDrop } from './drop-locator.js';
 import type { WorkerDevice } from './open-device.js';
 import type { PipeBaseline } from './setup.js';
@@ -363,6 +363,44 @@ export class DrainLoop implements FramerRangeSink {
       }
     }
     this.flush();
+  }
+
+  /**
+   * Closes the pipe, reading right before what the close discards (kernel-audit-pipe.md §3, §5: close() drops the
+   * queue, no counter counts it). Returns GET_QLEN as read right before close(): the records queued and not read,
+   * including a head record read in part (whose bytes end the stream as a truncated record). Records the kernel
+   * queues between that reading and close() are discarded too and cannot be known: on a real device the count is
+   * a lower bound (short by what arrives in the few microseconds between the two system calls); the kernel model
+   * answers both in one exchange, so there it is exact. Drops counted by the same reading (after the last read)
+   * are placed like any other (trailingDrops/trailingBounded). Null when the device could not answer (it went
+   * away: nothing is known about its queue).
+   */
+  close(): number | null {
+    const dev = this.dev;
+    let qlen: number | null = null;
+    let drops: number;
+    let inserts: number;
+    try {
+      if (dev.closeWithCountersSync) {
+        qlen = dev.closeWithCountersSync(this.cbuf);
+        drops = this.cbuf.readUInt32LE(0);
+        inserts = this.cbuf.readUInt32LE(8);
+      } else {
+        drops = ioctlGetCounter(dev, AUDITPIPE.GET_DROPS) % 0x100000000;
+        inserts = ioctlGetCounter(dev, AUDITPIPE.GET_INSERTS) % 0x100000000;
+        qlen = ioctlGetU32(dev, AUDITPIPE.GET_QLEN);
+      }
+      // no read since the last one: the queue was found empty by it or these drops came after it (idleCheck)
+      this.takeCounters(drops, inserts, true, this.counter.recStart);
+    } catch {
+      qlen = null;
+    }
+    try {
+      dev.close();
+    } catch {
+      /* gone already */
+    }
+    return qlen;
   }
 
   /** Stream bytes read since the FLUSH. */

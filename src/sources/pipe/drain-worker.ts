@@ -28,7 +28,14 @@ export interface DrainWorkerData {
 export type DrainMessage =
   | { type: 'batch'; buffer: ArrayBuffer; length: number; offset: number; drops: PipeDrop[]; counters: PipeCounters }
   | { type: 'ready'; priority: PriorityOutcome }
-  | { type: 'end'; drops: PipeDrop[]; counters: PipeCounters; error?: { code: string; message: string } };
+  | {
+      type: 'end';
+      drops: PipeDrop[];
+      counters: PipeCounters;
+      /** GET_QLEN right before close(): records the close discarded (DrainLoop.close()); null: unknown. */
+      discardedAtClose: number | null;
+      error?: { code: string; message: string };
+    };
 
 const STOP = 0;
 
@@ -69,13 +76,14 @@ function run(): void {
   } catch {
     /* the device is gone: nothing more to hand over */
   }
+  let discardedAtClose: number | null = null;
   try {
-    dev.close();
+    discardedAtClose = loop.close();
   } catch {
     /* going away anyway */
   }
   // Drops past the last record read: their records never arrived (closed, or the device went away).
-  const end: DrainMessage = { type: 'end', drops: loop.trailingDrops(), counters: { ...loop.counters }, error };
+  const end: DrainMessage = { type: 'end', drops: loop.trailingDrops(), counters: { ...loop.counters }, discardedAtClose, error };
   port.postMessage(end);
 }
 

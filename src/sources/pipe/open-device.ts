@@ -37,6 +37,11 @@ export interface WorkerDevice extends AuditPipeDevice {
    * device is never without a reader while the caller works. Other requests first wait for that read's answer.
    */
   readAhead?(on?: boolean): void;
+  /**
+   * GET_DROPS, GET_INSERTS (into `counters`: two u64le) and GET_QLEN (returned), then close, with nothing committed
+   * in between where the device can (the kernel model). Absent: the drain loop issues the ioctls, then close().
+   */
+  closeWithCountersSync?(counters: Buffer): number;
 }
 
 export function openDevice(spec: DeviceSpec = {}): HandOffDevice {
@@ -66,7 +71,10 @@ export function releaseHandle(h: DeviceHandle): void {
   if (h.kind === 'model') SimulatedPipeDevice.closeHandle(h);
 }
 
-/** Wakes the worker's blocked read so it sees the stop request (model pipes; real pipes poll with a timeout). */
+/**
+ * Wakes the worker's blocked read so it sees the stop request (model pipes; real pipes poll with a timeout). Uses
+ * what was opened with the pipe, so it works after the process dropped privileges.
+ */
 export function wakeReader(h: DeviceHandle): void {
-  if (h.kind === 'model') SimulatedPipeDevice.interrupt(h.endpoint, h.name);
+  if (h.kind === 'model') SimulatedPipeDevice.interruptHandle(h);
 }

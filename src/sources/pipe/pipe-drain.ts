@@ -60,6 +60,14 @@ export interface PipeDrain extends AsyncIterable<RawPipeBatch> {
    * Their offset is the end of the stream.
    */
   readonly trailingDrops: PipeDrop[];
+  /**
+   * Once the drain ended: records still queued in the kernel when the pipe was closed, which the close discarded
+   * (AUDITPIPE_GET_QLEN right before close(); no kernel counter counts them, kernel-audit-pipe.md §5). It includes
+   * a head record read in part (the stream then ends inside it). A lower bound on a real device: records queued
+   * between that reading and close() cannot be known. Null when the device could not be asked; undefined before
+   * the end.
+   */
+  readonly discardedAtClose: number | null | undefined;
   /** Bytes the consumer holds (handed over, not released). */
   readonly bufferedBytes: number;
   /** The drain thread's scheduling: what was asked, what it got, and how (or why not). */
@@ -96,6 +104,7 @@ class Drain implements PipeDrain {
   readonly baseline: PipeBaseline;
   counters: PipeCounters | undefined;
   trailingDrops: PipeDrop[] = [];
+  discardedAtClose: number | null | undefined = undefined;
   priority: PriorityOutcome;
   private readonly worker: Worker;
   private readonly handle: DeviceHandle;
@@ -163,6 +172,7 @@ class Drain implements PipeDrain {
       this.queue.push({ buffer: m.buffer, bytes: Buffer.from(m.buffer, 0, m.length), length: m.length, offset: m.offset, drops: m.drops, counters: m.counters });
     } else {
       this.trailingDrops = m.drops;
+      this.discardedAtClose = m.discardedAtClose;
       if (m.error) this.error ??= new BsmkitError(m.error.code, `audit pipe ${this.device}: ${m.error.message}`);
       this.finish();
     }

@@ -19,6 +19,13 @@ export interface SimulatedDeviceHandle {
   endpoint: string;
   reqFd: number;
   respFd: number;
+  /**
+   * The model's control FIFO, opened for writing with the pipe: how another thread interrupts this pipe's blocked
+   * read (interruptHandle). Opened while the opener still has the rights the 0600 FIFO needs, so a process that
+   * drops privileges afterwards can still wake its own reader, as it could signal its own thread on a real kernel.
+   * −1 when it could not be kept.
+   */
+  ctlFd: number;
 }
 
 export interface SimulatedOpenOptions {
@@ -51,11 +58,15 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
   private handedOff = false;
   private ownsFds = true;
 
-  private constructor(name: string, endpoint: string, reqFd: number, respFd: number) {
+  /** The control FIFO kept open for interrupts (see SimulatedDeviceHandle.ctlFd); −1: none. */
+  private ctlFd: number;
+
+  private constructor(name: string, endpoint: string, reqFd: number, respFd: number, ctlFd = -1) {
     this.name = name;
     this.endpoint = endpoint;
     this.reqFd = reqFd;
     this.respFd = respFd;
+    this.ctlFd = ctlFd;
   }
 
   /**
@@ -66,7 +77,7 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
     if (this.closed) throw new DeviceError('EBADF', 'handle');
     this.handedOff = true;
     this.closed = true;
-    return { kind: 'model', name: this.name, endpoint: this.endpoint, reqFd: this.reqFd, respFd: this.respFd };
+    return { kind: 'model', name: this.name, endpoint: this.endpoint, reqFd: this.reqFd, respFd: this.respFd, ctlFd: this.ctlFd };
   }
 
   /**
@@ -81,7 +92,8 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
 
   /** Closes the descriptors of a handed-over pipe, on the thread that opened it, once its user is done. */
   static closeHandle(h: SimulatedDeviceHandle): void {
-    for (const fd of [h.reqFd, h.respFd]) {
+    for (const fd of [h.reqFd, h.respFd, h.ctlFd]) {
+      if (fd < 0) continue;
       try {
         closeSync(fd);
       } catch {
@@ -95,6 +107,27 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
    * signal): how another thread wakes a reader it wants to stop. False when the model is not there any more.
    */
   static interrupt(endpoint: string, name: string): boolean {
+    return SimulatedPipeDevice.sendInterrupt(null, endpoint, name);
+  }
+
+  /**
+   * Interrupts the blocked read of a handed-over pipe through the control FIFO descriptor opened with it: works
+   * after the process dropped the privileges the control FIFO (0600, owned by the model's user) needs, as a signal
+   * to one's own thread does on a real kernel (kernel-audit-pipe.md §7). Falls back to opening the FIFO.
+   */
+  static interruptHandle(h: SimulatedDeviceHandle): boolean {
+    return SimulatedPipeDevice.sendInterrupt(h.ctlFd >= 0 ? h.ctlFd : null, h.endpoint, h.name);
+  }
+
+  private static sendInterrupt(kept: number | null, endpoint: string, name: string): boolean {
+    if (kept !== null) {
+      try {
+        writeSync(kept, `intr ${name}\n`);
+        return true;
+      } catch {
+        return false;
+      }
+    }
     let ctl: number;
     try {
       ctl = openSync(join(endpoint, ENDPOINT.controlFifo), C.O_WRONLY | C.O_NONBLOCK);
@@ -157,11 +190,9 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
       } catch (err) {
         throw new DeviceError('ENXIO', `open ${endpoint}: no kernel model is serving this endpoint`, { cause: err });
       }
-      try {
-        writeSync(ctl, `open ${name}\n`);
-      } finally {
-        closeSync(ctl);
-      }
+      // kept open (for interrupts, see SimulatedDeviceHandle.ctlFd) until the pipe is closed
+      fds.push(ctl);
+      writeSync(ctl, `open ${name}\n`);
       // Wait for the model's writer: a non-blocking read says EAGAIN once a writer exists, 0 (EOF) before.
       const deadline = Date.now() + timeoutMs;
       const one = Buffer.alloc(1);
@@ -181,11 +212,12 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
       fds.shift();
       unlinkSync(reqPath);
       unlinkSync(respPath);
-      const dev = new SimulatedPipeDevice(name, endpoint, reqFd, respFd);
+      const dev = new SimulatedPipeDevice(name, endpoint, reqFd, respFd, ctl);
       try {
         dev.call(OP.HELLO, 0, null, 'open');
       } catch (err) {
         dev.closeFds();
+        fds.length = 0; // closed: cleanup() must not close their (possibly reused) numbers again
         throw err;
       }
       return dev;
@@ -371,6 +403,51 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
     }
   }
 
+  /**
+   * GET_DROPS, GET_INSERTS and GET_QLEN, then close, sent as one write: the model answers them in order with
+   * nothing committed in between, so GET_QLEN is exactly what the close discards (a real kernel has a window
+   * there). `counters` receives drops (u64le) then inserts (u64le); returns the queue length. Throws a DeviceError
+   * when the counters cannot be read (the pipe is closed all the same).
+   */
+  closeWithCountersSync(counters: Buffer): number {
+    if (counters.length < 16) throw new DeviceError('EFAULT', 'ioctl');
+    if (this.closed) throw new DeviceError('EBADF', 'close');
+    try {
+      this.settle();
+      this.stash.length = 0;
+      const reqs = [AUDITPIPE.GET_DROPS, AUDITPIPE.GET_INSERTS, AUDITPIPE.GET_QLEN];
+      const r = Buffer.alloc(reqs.length * (REQUEST_HEADER + 4) + REQUEST_HEADER);
+      reqs.forEach((req, i) => {
+        const at = i * (REQUEST_HEADER + 4);
+        r.writeUInt32LE(4, at);
+        r[at + 4] = OP.IOCTL;
+        r.writeUInt32LE(req >>> 0, at + 5);
+      });
+      r.writeUInt32LE(0, r.length - REQUEST_HEADER);
+      r[r.length - REQUEST_HEADER + 4] = OP.CLOSE;
+      try {
+        this.writeFully(r);
+      } catch (err) {
+        throw new DeviceError('ENXIO', 'close', { cause: err });
+      }
+      const out: Buffer[] = [];
+      for (const req of reqs) {
+        const what = `ioctl ${ioctlName(req)}`;
+        const { len, errno } = this.response(what);
+        if (errno) throw new DeviceError(errno, what);
+        const b = Buffer.alloc(len);
+        this.readFully(b, 0, len, what);
+        out.push(b);
+      }
+      this.response('close');
+      out[0]!.copy(counters, 0, 0, 8);
+      out[1]!.copy(counters, 8, 0, 8);
+      return out[2]!.readUInt32LE(0);
+    } finally {
+      if (!this.closed) this.closeFds();
+    }
+  }
+
   close(): void {
     if (this.closed || this.handedOff) return;
     try {
@@ -389,17 +466,18 @@ export class SimulatedPipeDevice implements AuditPipeDevice {
   private closeFds(): void {
     this.closed = true;
     if (!this.ownsFds) {
-      this.reqFd = this.respFd = -1;
+      this.reqFd = this.respFd = this.ctlFd = -1;
       return;
     }
-    for (const fd of [this.reqFd, this.respFd]) {
+    for (const fd of [this.reqFd, this.respFd, this.ctlFd]) {
+      if (fd < 0) continue;
       try {
         closeSync(fd);
       } catch {
         /* ignore */
       }
     }
-    this.reqFd = this.respFd = -1;
+    this.reqFd = this.respFd = this.ctlFd = -1;
   }
 
   /** Sends one request; returns the payload length of an ok response (payload still unread), throws on an errno. */
