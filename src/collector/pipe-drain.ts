@@ -36,6 +36,21 @@ function workerUrl(): URL {
 
 type OpenMessage = Extract<DrainMessage, { t: 'open' }>;
 
+const SETUP = 'audit pipe setup: ';
+
+/**
+ * A failed open or setup as one BsmkitError whose message starts with "audit pipe setup: " once. An error that
+ * already says what to do keeps its own BSMKIT_ code (BSMKIT_E_AUDITPIPE_ACCESS, BSMKIT_E_UNSUPPORTED_PLATFORM,
+ * BSMKIT_E_PIPE_SETUP, ...); a bare device error (errno code) becomes BSMKIT_E_PIPE.
+ */
+export function setupError(err: unknown): BsmkitError {
+  const e = err as { message?: string; code?: unknown };
+  const text = e?.message ?? String(err);
+  const message = text.startsWith(SETUP) ? text : SETUP + text;
+  const code = typeof e?.code === 'string' && e.code.startsWith('BSMKIT_') ? e.code : 'BSMKIT_E_PIPE';
+  return new BsmkitError(code, message, { cause: err });
+}
+
 /** How often the main thread looks whether a blocked model read should be interrupted for a mark. */
 const WATCH_MS = 20;
 /** A mark at least this often while the pipe is idle (as the worker does for pipes it can poll). */
@@ -77,12 +92,11 @@ export class PipeDrain {
       } catch {
         /* failed anyway */
       }
-      const message = `audit pipe setup: ${(err as Error).message}`;
-      const code = (err as { code?: string }).code ?? 'EIO';
-      this.opened = Promise.reject(new BsmkitError('BSMKIT_E_PIPE', message, { cause: err }));
+      // Reported once, through `opened` (the caller awaits it before anything else), not as an 'error' message
+      // too; and with one "audit pipe setup:" prefix (setup.ts's errors carry it already).
+      this.opened = Promise.reject(setupError(err));
       this.opened.catch(() => undefined);
       this.exited = Promise.resolve();
-      queueMicrotask(() => opts.onMessage({ t: 'error', message, code }));
       return;
     }
     // resolved once the thread reads the pipe (records committed before are in the kernel queue)

@@ -177,7 +177,7 @@ export class KoffiPipeDevice implements AuditPipeDevice {
     if (!libc) {
       throw new BsmkitError(
         'BSMKIT_E_UNSUPPORTED_PLATFORM',
-        `${path}: the BSM audit pipe exists only on macOS and FreeBSD, not on ${process.platform}; on other systems use the kernel model (bsmkit simulate, --pipe-endpoint) or read trail files`,
+        `${path}: the BSM audit pipe exists only on macOS and FreeBSD, not on ${process.platform}; on other systems read trail files, or a kernel model's simulated pipe (bsmkit simulate prints its endpoint DIR: collect --model DIR, tail --pipe-endpoint DIR)`,
       );
     }
     const l = bind(libc);

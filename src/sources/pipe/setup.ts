@@ -7,6 +7,7 @@ import { hostOrBuiltinClassTable, type ClassTable } from '../../catalog/class-ta
 import { parseFlags, type AuMask } from '../../catalog/flags.js';
 import {
   AUDITPIPE,
+  DeviceError,
   ioctlGetCounter,
   ioctlGetU32,
   ioctlSetAuidMask,
@@ -72,7 +73,9 @@ export function configurePipe(dev: AuditPipeDevice, opts: PipeSetupOptions = {})
       return fn();
     } catch (err) {
       if (err instanceof BsmkitError && err.code.startsWith('BSMKIT_')) throw err;
-      throw new BsmkitError('BSMKIT_E_PIPE_SETUP', `audit pipe setup: ${what}: ${(err as Error).message}`, { cause: err });
+      // the step names the request already: keep only the device's errno text ("invalid argument (EINVAL)")
+      const text = err instanceof DeviceError ? err.message.replace(/^ioctl [^:]*: /, '') : (err as Error).message;
+      throw new BsmkitError('BSMKIT_E_PIPE_SETUP', `audit pipe setup: ${what}: ${text}`, { cause: err });
     }
   };
   const flush = opts.flush ?? true;
