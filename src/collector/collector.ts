@@ -56,6 +56,8 @@ export interface CollectorOptions {
   /** Reconciliation backlog cap (records held per side before the trail stops being read). */
   maxBacklogRecords?: number;
   checkpointIntervalMs?: number;
+  /** How long stop() waits for each sink's close() before it goes on without it (default 10 s). */
+  sinkCloseMs?: number;
 }
 
 interface SinkState extends SinkStats {
@@ -83,6 +85,11 @@ const DEFAULT_BACKLOG_RECORDS = 32_768;
 /** At shutdown: how long the trail reader must have delivered nothing to count as caught up, and the longest wait. */
 const STOP_TRAIL_QUIET_MS = 500;
 const STOP_TRAIL_WAIT_MS = 2_000;
+/** How long stop() waits for each sink's close(). */
+const SINK_CLOSE_MS = 10_000;
+/** After the trail reader failed: the first pause before it reads on, and the longest. */
+const TRAIL_RETRY_MS = 1_000;
+const TRAIL_RETRY_MAX_MS = 30_000;
 /** Pipe bytes the drain thread may have handed over and not yet seen processed (beyond it the kernel queue fills). */
 const DRAIN_OUTSTANDING_BYTES = 16 << 20;
 /** Byte cap of one catch-up batch (Sink.catchUpBatch records of ~120 bytes each fit easily). */
@@ -115,6 +122,8 @@ export class Collector {
   private timers: NodeJS.Timeout[] = [];
   private trailLoop?: Promise<void>;
   private stopWake: Array<() => void> = [];
+  /** Ends the pause before the trail reader reads on after a failure (stop()). */
+  private trailRetryWake?: () => void;
   private server?: Server;
   private pipeClosed?: Promise<void>;
   private pipeClosedResolve?: () => void;
@@ -175,7 +184,8 @@ export class Collector {
       if (p.applied !== p.requested) this.log(`pipe drain thread: ${p.requested} priority refused (${p.detail}); it runs at normal priority and may be kept from the queue by busy threads`);
       if (o.mode === 'hybrid') {
         this.reconciler = new Reconciler(
-          { pipeSession: this.pipeSession, graceMs: o.graceMs, pipeOnlyAfterMs: o.pipeOnlyAfterMs, dropsKnown: open.haveCounters },
+          // drops of earlier runs minus what they recovered: the trail records read again first are those
+          { pipeSession: this.pipeSession, graceMs: o.graceMs, pipeOnlyAfterMs: o.pipeOnlyAfterMs, dropsKnown: open.haveCounters, carriedDrops: this.dropsBefore - this.counts.recovered },
           (r) => this.append(r),
         );
       }
@@ -184,9 +194,7 @@ export class Collector {
       const pos = this.spool.lastPosition((n) => parseTrailName(n) !== undefined);
       const from: TrailCursor | 'start' | 'end' = pos ? { source: 'trail', file: pos.sourceFile, offset: pos.end } : o.from ?? 'start';
       this.follower = followTrail({ dirs: o.trailDirs!, from, pollIntervalMs: o.trailPollMs ?? 200 });
-      this.trailLoop = this.runTrail().catch((err) => {
-        this.error(`trail: ${(err as Error).message}`);
-      });
+      this.trailLoop = this.followTrailAgain(from);
     }
     for (const sink of o.sinks) {
       const st: SinkState = { sink, name: sink.name, checkpoint: 0, lag: 0, delivered: 0, failures: 0, state: 'starting', done: Promise.resolve() };
@@ -364,6 +372,38 @@ export class Collector {
   private trailWaiters: Array<() => void> = [];
   private wakeTrail(): void {
     for (const w of this.trailWaiters.splice(0)) w();
+  }
+
+  /**
+   * Runs the trail reader, and when it fails (a trail file or directory it may not read, an I/O error) reports that
+   * and reads on from where it stopped after a pause (1 s, doubling to 30 s): the trail keeps what is not read yet,
+   * so nothing is lost meanwhile, and a fixed cause (permissions) needs no restart.
+   */
+  private async followTrailAgain(from: TrailCursor | 'start' | 'end'): Promise<void> {
+    let backoff = TRAIL_RETRY_MS;
+    for (;;) {
+      try {
+        await this.runTrail();
+        return;
+      } catch (err) {
+        if (this.stopping) return;
+        const f = this.follower!;
+        from = f.cursor ?? from;
+        const at = typeof from === 'string' ? `the ${from} of the trail` : `${from.file} offset ${from.offset}`;
+        this.error(`trail: ${(err as Error).message}; reading on from ${at} in ${backoff / 1000} s`);
+        await f.close().catch(() => undefined);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, backoff);
+          this.trailRetryWake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        backoff = Math.min(backoff * 2, TRAIL_RETRY_MAX_MS);
+        if (this.stopping) return;
+        this.follower = followTrail({ dirs: this.opts.trailDirs!, from, pollIntervalMs: this.opts.trailPollMs ?? 200 });
+      }
+    }
   }
 
   private async runTrail(): Promise<void> {
@@ -664,6 +704,7 @@ export class Collector {
     await this.settlePipeBacklog();
     this.stopping = true;
     this.wakeTrail();
+    this.trailRetryWake?.();
     await this.follower?.close().catch(() => undefined);
     await this.trailLoop;
     this.pumpReconciler();
@@ -671,7 +712,20 @@ export class Collector {
     this.spool.wakeAll();
     await atMost(Promise.all(this.sinks.map((s) => s.done)), 10_000);
     for (const w of this.stopWake.splice(0)) w();
-    for (const s of this.sinks) await s.sink.close().catch((err) => this.error(`sink ${s.name}: close: ${(err as Error).message}`));
+    // A sink whose close never ends (a stdout reader that stopped reading) must not hold the shutdown: what it has
+    // not stored is after its checkpoint, so it is delivered again at the next start.
+    const closeMs = this.opts.sinkCloseMs ?? SINK_CLOSE_MS;
+    for (const s of this.sinks) {
+      let closed = false;
+      await atMost(
+        s.sink.close().then(
+          () => (closed = true),
+          (err) => ((closed = true), this.error(`sink ${s.name}: close: ${(err as Error).message}`)),
+        ),
+        closeMs,
+      );
+      if (!closed) this.error(`sink ${s.name}: close did not finish within ${closeMs / 1000} s; left behind (its records after checkpoint ${s.checkpoint} are delivered again at the next start)`);
+    }
     for (const t of this.timers) clearInterval(t);
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.stopped = true;

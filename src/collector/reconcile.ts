@@ -52,6 +52,11 @@ export interface ReconcilerOptions {
   pipeOnlyAfterMs?: number;
   /** Whether the kernel's drop counter is available (else: recovered once the pipe matched anything). */
   dropsKnown?: boolean;
+  /**
+   * Pipe drops of earlier runs not recovered by them (a collector stopped while the trail reader was behind): the
+   * trail records read again first are those, recovered rather than trail-only.
+   */
+  carriedDrops?: number;
 }
 
 export interface ReconcileCounts {
@@ -74,6 +79,7 @@ export class Reconciler {
   private readonly graceMs: number;
   private readonly pipeOnlyAfterMs: number;
   private readonly dropsKnown: boolean;
+  private readonly carried: number;
   private kernelDrops = 0;
   private discarded = 0;
   private matchedAny = false;
@@ -95,6 +101,7 @@ export class Reconciler {
     this.graceMs = opts.graceMs ?? 50;
     this.pipeOnlyAfterMs = opts.pipeOnlyAfterMs ?? 3000;
     this.dropsKnown = opts.dropsKnown ?? true;
+    this.carried = Math.max(0, opts.carriedDrops ?? 0);
   }
 
   get trailBacklog(): number {
@@ -183,7 +190,9 @@ export class Reconciler {
   }
 
   private unmatched(e: TrailEntry): void {
-    const budget = this.dropsKnown ? this.kernelDrops + this.discarded - this.counts.recovered : this.matchedAny ? 1 : 0;
+    const budget = this.dropsKnown || this.carried > this.counts.recovered
+      ? this.kernelDrops + this.discarded + this.carried - this.counts.recovered
+      : this.matchedAny ? 1 : 0;
     const origin = budget > 0 ? 'recovered' : 'trail';
     this.counts[origin]++;
     if (origin === 'recovered' && this.matchedAny) this.dropsRecovered++;
