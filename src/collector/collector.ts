@@ -194,6 +194,11 @@ export class Collector {
       const pos = this.spool.lastPosition((n) => parseTrailName(n) !== undefined);
       const from: TrailCursor | 'start' | 'end' = pos ? { source: 'trail', file: pos.sourceFile, offset: pos.end } : o.from ?? 'start';
       this.follower = followTrail({ dirs: o.trailDirs!, from, pollIntervalMs: o.trailPollMs ?? 200 });
+      if (from === 'end' && this.reconciler) {
+        // The pipe was opened first (§19): what it received until the trail's end is fixed has its copy before it.
+        await this.follower.start().catch(() => undefined); // a failure comes again from the reading loop
+        this.reconciler.trailStartFixed(Date.now());
+      }
       this.trailLoop = this.followTrailAgain(from);
     }
     for (const sink of o.sinks) {

@@ -91,6 +91,8 @@ export class Reconciler {
   private lastTrailAt = 0;
   /** Set by flushPipe(): the trail has been read to its end, so a pipe record not found in it has no copy. */
   private trailComplete = false;
+  /** Pipe records received until then predate the trail reader's start (trailStartFixed). */
+  private overlapUntil = -Infinity;
   private pipeBytes = 0;
   readonly counts: ReconcileCounts = { live: 0, recovered: 0, trail: 0, pipeOnly: 0 };
 
@@ -222,6 +224,13 @@ export class Reconciler {
       const later = proof === PROVEN || (proof >= 0 && now - pe.at >= this.pipeOnlyAfterMs);
       if (later || this.trailComplete || (now - pe.at >= this.pipeOnlyAfterMs && now - this.lastTrailAt >= TRAIL_QUIET_MS)) {
         this.takePipe();
+        if (pe.at <= this.overlapUntil) {
+          // received before the trail's start was fixed: its trail copy lies before that start (see trailStartFixed)
+          this.counts.live++;
+          this.emit({ bytes: pe.bytes, origin: 'pipe', sourceFile: this.opts.pipeSession, sourceOffset: pe.offset });
+          n++;
+          continue;
+        }
         this.counts.pipeOnly++;
         this.emit({ bytes: pe.bytes, origin: 'pipe', sourceFile: this.opts.pipeSession, sourceOffset: pe.offset, flags: FLAG_PIPE_ONLY });
         n++;
@@ -293,6 +302,16 @@ export class Reconciler {
    * Shutdown without waiting for marks: the pipe was read to empty after the last trail read, so every trail record
    * still unclaimed is resolved, and every pipe record still waiting is kept as pipe-only.
    */
+  /**
+   * The trail reader's start was fixed at `at` ('end': the trail's end then), after the pipe was opened (the setup
+   * order of kernel-audit-pipe.md §19). Pipe records received by then without a copy in what the trail reader reads
+   * have theirs before its start: they are live, not pipe-only. (A record the trail failed to write in that window
+   * is counted live too.)
+   */
+  trailStartFixed(at: number): void {
+    this.overlapUntil = at;
+  }
+
   /** When the last trail record arrived (or the reader was last held back). */
   get lastTrailRecordAt(): number {
     return this.lastTrailAt;

@@ -70,6 +70,8 @@ export interface FollowTrailOptions extends SourceOptions {
 export interface TrailFollower extends RecordSource<TrailItem> {
   /** Whether file-system notifications are in use (false: polling only). */
   readonly watching: boolean;
+  /** Fixes where reading starts now ('end': the trail's end at this moment) rather than at the first read. */
+  start(): Promise<void>;
 }
 
 interface Entry {
@@ -109,6 +111,7 @@ class Follower implements TrailFollower {
   private readonly maxOpen: number;
   private readonly maxRecordSize: number | undefined;
   private readonly from: 'start' | 'end' | TrailCursor;
+  private started?: Promise<void>;
   private readonly waiter: ChangeWaiter;
   private readonly signal?: AbortSignal;
   private readonly onAbort = () => void this.close();
@@ -203,10 +206,18 @@ class Follower implements TrailFollower {
     this.entries.clear();
   }
 
+  /**
+   * Fixes where reading starts now (for 'end': the end of the trail at this moment) instead of at the first read,
+   * so a caller can order it against other start-up steps. Idempotent; iteration waits for it.
+   */
+  start(): Promise<void> {
+    return (this.started ??= this.init());
+  }
+
   private async *run(): AsyncGenerator<TrailItem> {
     try {
       if (this.closed) return;
-      await this.init();
+      await this.start();
       for (;;) {
         while (this.qHead < this.queue.length && !this.closed) {
           this.suspended = true;
