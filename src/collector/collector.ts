@@ -142,6 +142,10 @@ export class Collector {
   static async start(opts: CollectorOptions): Promise<Collector> {
     if ((opts.mode === 'trail' || opts.mode === 'hybrid') && !opts.trailDirs?.length) throw new BsmkitError('BSMKIT_E_USAGE', `--source ${opts.mode} needs at least one trail directory`);
     if ((opts.mode === 'pipe' || opts.mode === 'hybrid') && !opts.device) throw new BsmkitError('BSMKIT_E_USAGE', `--source ${opts.mode} needs an audit pipe device`);
+    // a sink's name keys its checkpoint: two sinks of one name would move each other's
+    const names = opts.sinks.map((s) => s.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new BsmkitError('BSMKIT_E_USAGE', `two sinks are named '${twice}': each sink needs its own name (it keys the sink's checkpoint)`);
     const c = new Collector(opts);
     try {
       await c.begin();

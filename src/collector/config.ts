@@ -153,19 +153,39 @@ export function parseSinkFlag(spec: string, cwd: string): SinkSpec {
  * rendering never holds up intake; stdout stays on the main thread (a worker's stdout goes through it anyway).
  */
 export async function createSinks(specs: SinkSpec[]): Promise<Sink[]> {
+  const names = sinkNames(specs);
   const out: Sink[] = [];
   const { WorkerSink } = await import('../sinks/worker-sink.js');
-  for (const s of specs) {
+  for (const [i, s] of specs.entries()) {
+    const name = names[i]!;
     if (s.type === 'duckdb') {
-      out.push(new WorkerSink({ kind: 'duckdb', options: { path: s.path } }));
+      out.push(new WorkerSink({ kind: 'duckdb', options: { path: s.path, name } }));
     } else if (s.type === 'ndjson') {
-      out.push(new WorkerSink({ kind: 'ndjson', options: { dir: s.dir, maxBytes: s.maxBytes, maxAgeMs: s.maxAgeSec === undefined ? undefined : s.maxAgeSec * 1000 } }));
+      out.push(new WorkerSink({ kind: 'ndjson', options: { dir: s.dir, name, maxBytes: s.maxBytes, maxAgeMs: s.maxAgeSec === undefined ? undefined : s.maxAgeSec * 1000 } }));
     } else {
       const { StdoutSink } = await import('../sinks/stdout-sink.js');
-      out.push(new StdoutSink({ format: s.format }));
+      out.push(new StdoutSink({ format: s.format, name }));
     }
   }
   return out;
+}
+
+/**
+ * Each sink's name, which keys its checkpoint in the spool: its type when it is the only sink of that type, else
+ * `TYPE:TARGET`, so two sinks of one type (NDJSON files in two directories) keep separate checkpoints. The same
+ * target twice, or two stdout sinks, is a usage error: they would write over each other.
+ */
+export function sinkNames(specs: readonly SinkSpec[]): string[] {
+  const target = (s: SinkSpec): string => (s.type === 'duckdb' ? s.path ?? '(default store)' : s.type === 'ndjson' ? s.dir : 'stdout');
+  const seen = new Set<string>();
+  const perType = new Map<string, number>();
+  for (const s of specs) {
+    const key = `${s.type}:${target(s)}`;
+    if (seen.has(key)) throw new UsageError(s.type === 'stdout' ? 'only one stdout sink can be given' : `the ${s.type} sink ${target(s)} is given twice`);
+    seen.add(key);
+    perType.set(s.type, (perType.get(s.type) ?? 0) + 1);
+  }
+  return specs.map((s) => (perType.get(s.type) === 1 ? s.type : `${s.type}:${target(s)}`));
 }
 
 /** hybrid where both a trail directory and the device exist, else whichever exists (trail by default). */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { main } from '../../src/cli/main.js';
-import { readConfigFile } from '../../src/collector/config.js';
+import { readConfigFile, sinkNames } from '../../src/collector/config.js';
 import { capture } from './capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bsmkit-collect-settings-'));
@@ -91,6 +91,8 @@ test('flags: bad numbers, ports, queue limits and sink specs are usage errors na
     [['--sink', 'duckdb:'], /--sink duckdb:PATH needs a path after the colon/],
     [['--sink', 'stdout:xml'], /--sink stdout:xml: the stdout format is json or praudit/],
     [['--sink', 'kafka:x'], /--sink 'kafka:x': unknown sink 'kafka'/],
+    [['--sink', `ndjson:${join(dir, 'out')}`], /the ndjson sink .*out is given twice/],
+    [['--sink', 'stdout', '--sink', 'stdout:json'], /only one stdout sink can be given/],
   ];
   for (const [extra, want] of cases) {
     const r = await bsmkit([...base, ...extra]);
@@ -172,4 +174,11 @@ test('errors found later still name their setting: a --select or config select t
   } finally {
     busy.close();
   }
+});
+
+test('sink names key their checkpoints: the type for a single sink of a type, TYPE:TARGET for several', () => {
+  assert.deepEqual(sinkNames([{ type: 'duckdb' }, { type: 'ndjson', dir: '/a' }]), ['duckdb', 'ndjson']);
+  assert.deepEqual(sinkNames([{ type: 'ndjson', dir: '/a' }, { type: 'ndjson', dir: '/b' }, { type: 'duckdb', path: '/s.duckdb' }]), ['ndjson:/a', 'ndjson:/b', 'duckdb']);
+  assert.deepEqual(sinkNames([{ type: 'duckdb' }, { type: 'duckdb', path: '/s.duckdb' }]), ['duckdb:(default store)', 'duckdb:/s.duckdb']);
+  assert.throws(() => sinkNames([{ type: 'duckdb', path: '/s' }, { type: 'duckdb', path: '/s' }]), /the duckdb sink \/s is given twice/);
 });

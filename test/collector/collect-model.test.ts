@@ -350,3 +350,10 @@ test('hybrid --from end: records the pipe received before the trail end was fixe
     assert.equal(new Set(sink.stored.map((r) => r.hex + r.sourceOffset)).size, sink.stored.length, 'nothing stored twice');
   });
 });
+
+test('two sinks of one name are refused: a name keys a checkpoint', async () => {
+  await assert.rejects(
+    Collector.start({ mode: 'trail', spoolDir: tmp('bsmkit-spool-'), trailDirs: [tmp('bsmkit-trail-')], sinks: [new MemorySink('a'), new MemorySink('a')], log: () => undefined }),
+    /two sinks are named 'a'/,
+  );
+});

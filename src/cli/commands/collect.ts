@@ -7,7 +7,7 @@ import { processAlive } from '../../process-alive.js';
 import { formatReport, type CollectorStats } from '../../collector/accounting.js';
 import { Collector } from '../../collector/collector.js';
 import { selectionFilter } from '../../collector/select-filter.js';
-import { createSinks, defaultMode, isByteCount, isPort, isQlimit, parseSinkFlag, readConfigFile, type CollectConfig } from '../../collector/config.js';
+import { createSinks, defaultMode, isByteCount, isPort, isQlimit, parseSinkFlag, readConfigFile, sinkNames, type CollectConfig } from '../../collector/config.js';
 import type { CliIo } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -217,6 +217,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const spool = values.spool ? resolve(io.cwd, values.spool) : cfg.spool ?? '/var/db/bsmkit/spool';
   const spoolMaxBytes = numFlag(values['spool-max'], 'spool-max', isByteCount, 'a whole number of bytes (at least 1)') ?? cfg.spoolMaxBytes;
   const sinkSpecs = values.sink?.map((s) => parseSinkFlag(s, io.cwd)) ?? cfg.sinks ?? [{ type: 'duckdb' as const }];
+  sinkNames(sinkSpecs); // the same target twice stops here, before anything is opened
   const statsSec = numFlag(values['stats-interval'], 'stats-interval', isSeconds, 'a number of seconds (0: no stats lines)') ?? cfg.statsIntervalSec ?? 10;
   const metricsPort = numFlag(values['metrics-port'], 'metrics-port', isPort, 'a port number from 1 to 65535') ?? cfg.metricsPort;
   const user = values.user ?? cfg.user;
