@@ -359,10 +359,18 @@ export class Collector {
       case 'error':
         this.error(m.message);
         return;
-      case 'closed':
+      case 'closed': {
         this.kernel.drops = this.dropsBefore + m.drops;
+        const n = m.discardedAtClose;
+        if (n) {
+          // Closing a pipe discards what is still queued in it (kernel-audit-pipe.md §3), counted by no kernel counter.
+          const what = `${n} record(s) still queued in ${this.pipeSession} after byte offset ${m.bytes} were discarded when the pipe was closed`;
+          if (this.opts.mode === 'pipe') this.loss({ reason: 'pipe-close', message: what, records: n, from: m.bytes });
+          else this.log(`bsmkit collect: ${what}; the trail has them (read at the next start)`);
+        } else if (n === null && this.opts.mode === 'pipe') this.log(`bsmkit collect: could not ask the pipe how many records its close discarded`);
         this.pipeClosedResolve?.();
         return;
+      }
       case 'open':
         return;
     }
