@@ -179,3 +179,20 @@ test('--user drops root\'s supplementary groups too (initgroups), not only the u
     child.kill('SIGKILL');
   }
 });
+
+test('SIGHUP (the terminal closed) stops the collector cleanly, with its final report', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bsmkit-collect-hup-'));
+  const trail = join(dir, 'trail');
+  mkdirSync(trail);
+  const spool = join(dir, 'spool');
+  const c = collect(['--source', 'trail', '--trail-dir', trail, '--spool', spool, '--stats-interval', '0', '--sink', `ndjson:${join(dir, 'out')}`]);
+  try {
+    await waitFor(c, /trail mode, spool .*, sinks ndjson/);
+    c.child.kill('SIGHUP');
+    assert.deepEqual(await c.exited, { code: 0, signal: null }, c.err());
+    assert.match(c.err(), /SIGHUP: shutting down\n[\s\S]*bsmkit collect \(trail\) — stopped/);
+    assert.equal(existsSync(join(spool, 'collect.lock')), false);
+  } finally {
+    c.child.kill('SIGKILL');
+  }
+});

@@ -1,6 +1,6 @@
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { uptime } from 'node:os';
+import { constants as osConstants, uptime } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { BsmkitError, UsageError } from '../../errors.js';
 import { processAlive } from '../../process-alive.js';
@@ -36,7 +36,7 @@ the audit pipe for latency, the trail for completeness, a durable spool in betwe
                        sinks; the spool keeps every record (docs/reduce.md)
   --user NAME          drop privileges to NAME once the device is open (when started as root)
 
-SIGINT/SIGTERM: clean shutdown (the pipe is read to empty, sinks catch up) and a final report on stderr.
+SIGINT/SIGTERM/SIGHUP: clean shutdown (the pipe is read to empty, sinks catch up) and a final report on stderr.
 \`bsmkit stats --spool DIR\` shows the state of a running or stopped collector.
 `;
 
@@ -261,14 +261,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalled) {
       log(`bsmkit collect: second ${sig}: exiting now without waiting for the sinks; the spool keeps what was spooled and the next start resumes from it`);
-      process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+      process.exit(128 + (osConstants.signals[sig] ?? 15));
     }
     signalled = sig;
     log(`bsmkit collect: ${sig}: shutting down`);
     wake?.();
   };
+  // SIGHUP too (the terminal it ran in closed): a stop with the final report rather than the default abrupt exit
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   let unlock: (() => void) | undefined;
   const onExit = (): void => unlock?.();
   process.on('exit', onExit);
@@ -312,6 +314,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     process.off('exit', onExit);
     unlock?.();
   }
