@@ -76,5 +76,5 @@ export function releaseHandle(h: DeviceHandle): void {
  * what was opened with the pipe, so it works after the process dropped privileges.
  */
 export function wakeReader(h: DeviceHandle): void {
-  if (h.kind === 'model') SimulatedPipeDevice.interrupt(h.endpoint, h.name);
+  if (h.kind === 'model') SimulatedPipeDevice.interruptHandle(h);
 }
