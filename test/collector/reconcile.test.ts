@@ -276,10 +276,9 @@ test('records committed before the pipe was opened are trail, pipe drops are rec
   assert.deepEqual(s.rc.counts, { live: 19, recovered: 2, trail: 20, pipeOnly: 0 });
 });
 
-test('drops counted before the first match: the totals are right, not which unclaimed record was which', () => {
-  // The drop counter says how many, not where: counted before the trail reaches the first pipe record, it is spent
-  // on the records committed before the pipe was opened (a drop's position would need the drain's drop gaps).
-  const s = new Sim({ pipeOpen: false, dropsKnown: true });
+/** 20 records committed before the pipe was opened, then 20 with it open of which it dropped 2; all read, settled. */
+function preOpenThenDrops(dropsKnown: boolean): Sim {
+  const s = new Sim({ pipeOpen: false, dropsKnown });
   s.commitMany(range(0, 20));
   s.pipeOpen = true;
   s.commitMany(range(20, 30));
@@ -289,6 +288,13 @@ test('drops counted before the first match: the totals are right, not which uncl
   s.drainPipe();
   s.readTrail();
   s.settle();
+  return s;
+}
+
+test('drops counted before the first match: the totals are right, not which unclaimed record was which', () => {
+  // The drop counter says how many, not where: counted before the trail reaches the first pipe record, it is spent
+  // on the records committed before the pipe was opened (a drop's position would need the drain's drop gaps).
+  const s = preOpenThenDrops(true);
   s.check({ originsAsCounts: true });
   assert.deepEqual(s.rc.counts, { live: 19, recovered: 2, trail: 20, pipeOnly: 0 });
   assert.deepEqual(origins(s.out).slice(0, 3), ['recovered', 'recovered', 'trail']);
@@ -310,16 +316,7 @@ test('only records committed before the pipe was opened, the pipe idle: trail on
 });
 
 test('without the drop counter: unclaimed records after the first match are recovered, before it trail', () => {
-  const s = new Sim({ pipeOpen: false, dropsKnown: false });
-  s.commitMany(range(0, 20));
-  s.pipeOpen = true;
-  s.commitMany(range(20, 30));
-  s.dropNext(rec(30));
-  s.commitMany(range(31, 40));
-  s.dropNext(rec(40));
-  s.drainPipe();
-  s.readTrail();
-  s.settle();
+  const s = preOpenThenDrops(false);
   s.check();
   assert.deepEqual(s.rc.counts, { live: 19, recovered: 2, trail: 20, pipeOnly: 0 });
 });
