@@ -19,6 +19,7 @@ import type { TrailCursor } from '../sources/trail/cursor.js';
 import { followTrail, type TrailFollower, type TrailItem } from '../sources/trail/follow.js';
 import { parseTrailName } from '../sources/trail/names.js';
 import { concatRaw, materialize } from '../spool/raw-batch.js';
+import { lockSpool } from '../spool/spool-lock.js';
 import { Spool, SpoolFullError, writeFileAtomic, type SpoolAppend } from '../spool/spool.js';
 import { formatReport, statsLine, prometheusText, type CollectMode, type CollectorStats, type LossEntry, type RecordCounts, type SinkStats } from './accounting.js';
 import { PipeDrain } from './pipe-drain.js';
@@ -128,11 +129,20 @@ export class Collector {
   private pipeClosed?: Promise<void>;
   private pipeClosedResolve?: () => void;
   private log: (line: string) => void;
+  private readonly unlock: () => void;
 
   private constructor(opts: CollectorOptions) {
     this.opts = opts;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
-    this.spool = Spool.open({ dir: opts.spoolDir, maxBytes: opts.spoolMaxBytes, segmentBytes: opts.segmentBytes });
+    // One collector per spool (a second process's is refused); the lock goes with stop(), or with the process.
+    this.unlock = lockSpool(opts.spoolDir);
+    process.on('exit', this.unlock);
+    try {
+      this.spool = Spool.open({ dir: opts.spoolDir, maxBytes: opts.spoolMaxBytes, segmentBytes: opts.segmentBytes });
+    } catch (err) {
+      this.releaseLock();
+      throw err;
+    }
     for (const m of this.spool.recovery.messages) this.log(`spool recovery: ${m}`);
     this.pipeSession = `pipe:${this.startedAt}`;
     this.restoreCounters();
@@ -748,7 +758,13 @@ export class Collector {
     this.stopped = true;
     this.checkpoint();
     this.spool.close();
+    this.releaseLock();
     return this.stats();
+  }
+
+  private releaseLock(): void {
+    process.off('exit', this.unlock);
+    this.unlock();
   }
 }
 

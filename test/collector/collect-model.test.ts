@@ -4,7 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Collector, type CollectorOptions } from '../../src/collector/collector.js';
@@ -379,4 +381,22 @@ test('pipe mode stopped during a burst: what the pipe\'s close discards is lost 
     }
     assert.ok(seen.some((n) => n > 0), `a close discarded records: ${seen.join(', ')}`);
   });
+});
+
+test('a spool locked by another running collector is refused by the library too; the lock goes with stop()', async () => {
+  const spoolDir = tmp('bsmkit-spool-');
+  const trail = tmp('bsmkit-trail-');
+  // a living process whose command line says collect, as a collector's does
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'collect'], { stdio: 'ignore' });
+  try {
+    writeFileSync(join(spoolDir, 'collect.lock'), `${other.pid}\n`);
+    await assert.rejects(Collector.start({ mode: 'trail', spoolDir, trailDirs: [trail], sinks: [], log: () => undefined }), /spool .* is in use by another bsmkit collect \(pid \d+/);
+  } finally {
+    other.kill('SIGKILL');
+  }
+  await once(other, 'exit');
+  const c = await Collector.start({ mode: 'trail', spoolDir, trailDirs: [trail], sinks: [], log: () => undefined });
+  assert.equal(readFileSync(join(spoolDir, 'collect.lock'), 'utf8'), `${process.pid}\n`, 'a stale lock is taken over');
+  await c.stop();
+  assert.equal(existsSync(join(spoolDir, 'collect.lock')), false);
 });
