@@ -111,6 +111,8 @@ export class Collector {
   private readonly sinks: SinkState[] = [];
   private kernel: CollectorStats['kernel'] = { drops: 0, haveCounters: false };
   private dropsBefore = 0; // kernel drops of earlier runs (from the checkpoint file)
+  /** Records earlier runs let go from the pipe (kernel drops, their own discards) and did not recover yet. */
+  private unrecoveredBefore = 0;
   private stopping = false;
   private stopped = false;
   private readonly startedAt = new Date().toISOString();
@@ -168,7 +170,7 @@ export class Collector {
 
   private restoreCounters(): void {
     const x = this.spool.extra as
-      | { asOfSeq: number; counts: RecordCounts; lost: Record<string, number>; lossEvents: Record<string, number>; kernelDrops: number; damage: { trail: number; pipe: number } }
+      | { asOfSeq: number; counts: RecordCounts; lost: Record<string, number>; lossEvents: Record<string, number>; kernelDrops: number; damage: { trail: number; pipe: number }; unrecovered?: number }
       | undefined;
     let since = 0;
     if (x && typeof x.asOfSeq === 'number' && x.counts) {
@@ -177,6 +179,8 @@ export class Collector {
       Object.assign(this.lossEvents, x.lossEvents ?? {});
       Object.assign(this.damage, x.damage ?? {});
       this.dropsBefore = x.kernelDrops ?? 0;
+      // (spools saved before `unrecovered` was kept: kernel drops less recoveries, a lower bound)
+      this.unrecoveredBefore = x.unrecovered ?? Math.max(0, this.dropsBefore - x.counts.recovered);
       since = x.asOfSeq;
     }
     // Records spooled after the counters were saved (a crash in between) are counted from the spool itself.
@@ -185,6 +189,7 @@ export class Collector {
     this.counts.pipeOnly += c.pipeOnly;
     this.counts.trail += c.trail;
     this.counts.recovered += c.recovered;
+    this.unrecoveredBefore = Math.max(0, this.unrecoveredBefore - c.recovered);
   }
 
   private async begin(): Promise<void> {
@@ -198,8 +203,8 @@ export class Collector {
       if (p.applied !== p.requested) this.log(`pipe drain thread: ${p.requested} priority refused (${p.detail}); it runs at normal priority and may be kept from the queue by busy threads`);
       if (o.mode === 'hybrid') {
         this.reconciler = new Reconciler(
-          // drops of earlier runs minus what they recovered: the trail records read again first are those
-          { pipeSession: this.pipeSession, graceMs: o.graceMs, pipeOnlyAfterMs: o.pipeOnlyAfterMs, dropsKnown: open.haveCounters, carriedDrops: this.dropsBefore - this.counts.recovered },
+          // what earlier runs let go from the pipe and did not recover: the trail records read again first are those
+          { pipeSession: this.pipeSession, graceMs: o.graceMs, pipeOnlyAfterMs: o.pipeOnlyAfterMs, dropsKnown: open.haveCounters, carriedDrops: this.unrecoveredBefore },
           (r) => this.append(r),
         );
       }
@@ -211,7 +216,7 @@ export class Collector {
       if (from === 'end' && this.reconciler) {
         // The pipe was opened first (§19): what it received until the trail's end is fixed has its copy before it.
         await this.follower.start().catch(() => undefined); // a failure comes again from the reading loop
-        this.reconciler.trailStartFixed(Date.now());
+        this.reconciler.trailStartsAfterPipe();
       }
       this.trailLoop = this.followTrailAgain(from);
     }
@@ -371,12 +376,18 @@ export class Collector {
         return;
       case 'closed': {
         this.kernel.drops = this.dropsBefore + m.drops;
+        // drops counted only at the close (after the last read) are recoverable like any other
+        this.reconciler?.setKernelDrops(m.drops);
         const n = m.discardedAtClose;
         if (n) {
           // Closing a pipe discards what is still queued in it (kernel-audit-pipe.md §3), counted by no kernel counter.
           const what = `${n} record(s) still queued in ${this.pipeSession} after byte offset ${m.bytes} were discarded when the pipe was closed`;
           if (this.opts.mode === 'pipe') this.loss({ reason: 'pipe-close', message: what, records: n, from: m.bytes });
-          else this.log(`bsmkit collect: ${what}; the trail has them (read at the next start)`);
+          else {
+            // the trail has them: the next run reads them from it as recovered (carried with the unrecovered drops)
+            this.reconciler?.discardedPipe(n);
+            this.log(`bsmkit collect: ${what}; the trail has them (read at the next start)`);
+          }
         } else if (n === null && this.opts.mode === 'pipe') this.log(`bsmkit collect: could not ask the pipe how many records its close discarded`);
         this.pipeClosedResolve?.();
         return;
@@ -625,6 +636,7 @@ export class Collector {
         lossEvents: this.lossEvents,
         damage: this.damage,
         kernelDrops: this.kernel.drops,
+        unrecovered: this.reconciler?.unrecovered ?? this.unrecoveredBefore,
       };
       // Segments every sink has stored go first: on a full disk that is what frees space. (After a crash before the
       // checkpoint write, a sink resumes at the spool's first seq, which it had stored.)

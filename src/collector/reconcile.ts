@@ -91,8 +91,8 @@ export class Reconciler {
   private lastTrailAt = 0;
   /** Set by flushPipe(): the trail has been read to its end, so a pipe record not found in it has no copy. */
   private trailComplete = false;
-  /** Pipe records received until then predate the trail reader's start (trailStartFixed). */
-  private overlapUntil = -Infinity;
+  /** The trail reader starts after the pipe was opened (trailStartsAfterPipe). */
+  private overlap = false;
   private pipeBytes = 0;
   readonly counts: ReconcileCounts = { live: 0, recovered: 0, trail: 0, pipeOnly: 0 };
 
@@ -224,8 +224,8 @@ export class Reconciler {
       const later = proof === PROVEN || (proof >= 0 && now - pe.at >= this.pipeOnlyAfterMs);
       if (later || this.trailComplete || (now - pe.at >= this.pipeOnlyAfterMs && now - this.lastTrailAt >= TRAIL_QUIET_MS)) {
         this.takePipe();
-        if (pe.at <= this.overlapUntil) {
-          // received before the trail's start was fixed: its trail copy lies before that start (see trailStartFixed)
+        if (this.overlap && !this.matchedAny) {
+          // ahead of every pipe record found in the trail: its copy lies before the trail's start (trailStartsAfterPipe)
           this.counts.live++;
           this.emit({ bytes: pe.bytes, origin: 'pipe', sourceFile: this.opts.pipeSession, sourceOffset: pe.offset });
           n++;
@@ -303,14 +303,20 @@ export class Reconciler {
    * still unclaimed is resolved, and every pipe record still waiting is kept as pipe-only.
    */
   /**
-   * The trail reader's start was fixed at `at` ('end': the trail's end then), after the pipe was opened (the setup
-   * order of kernel-audit-pipe.md §19). Pipe records received by then without a copy in what the trail reader reads
-   * have theirs before its start: they are live, not pipe-only. (A record the trail failed to write in that window
+   * The trail reader's start was fixed after the pipe was opened ('end': the trail's end then; the setup order of
+   * kernel-audit-pipe.md §19). Pipe records ahead of the first one found in the trail have their copies before that
+   * start (pipe order is trail order): they are live, not pipe-only. (A record the trail failed to write among them
    * is counted live too.)
    */
-  trailStartFixed(at: number): void {
-    this.overlapUntil = at;
+  trailStartsAfterPipe(): void {
+    this.overlap = true;
   }
+
+  /** Pipe records let go (kernel drops, collector discards, earlier runs' carried ones) not recovered yet. */
+  get unrecovered(): number {
+    return Math.max(0, this.kernelDrops + this.discarded + this.carried - this.counts.recovered);
+  }
+
 
   /** When the last trail record arrived (or the reader was last held back). */
   get lastTrailRecordAt(): number {
